@@ -1,0 +1,3 @@
+"""Charter keeps the promises a privacy policy makes."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,165 @@
+"""Creating controllers, staff and API keys; authenticating API keys. Every change is audited."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charter.accounts.models import ApiKey, KeyKind, Role, StaffUser
+from charter.accounts.passwords import MIN_LENGTH, hash_password, verify_password
+from charter.audit.services import AuditLog
+from charter.core.db import utcnow
+from charter.core.errors import CharterError, Conflict, NotFound, Unauthorized
+from charter.core.models import Controller
+
+_CONTROLLER_ID = re.compile(r"^[a-z][a-z0-9_-]{1,62}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PREFIX = {KeyKind.SECRET: "chk", KeyKind.PUBLISHABLE: "chp"}
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: str
+    controller_id: str
+    kind: KeyKind
+    token: str
+    """Shown once; only its hash is stored."""
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    controller_id: str
+    key_id: str
+    kind: KeyKind
+
+
+def _digest(secret: str) -> str:
+    # API secrets are 256-bit random, so a fast hash is safe and keeps authentication off the hot path.
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ControllerService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.audit = AuditLog(session)
+
+    def create(self, controller_id: str, name: str, *, actor: str) -> Controller:
+        if not _CONTROLLER_ID.match(controller_id):
+            raise CharterError(f"controller id {controller_id!r} is not valid", field="id",
+                               fix="Use 2–63 lowercase letters, digits, '-' or '_', starting with a letter.")
+        if not name.strip():
+            raise CharterError("controller name is empty", field="name", fix="Give the company's name.")
+        if self.session.get(Controller, controller_id) is not None:
+            raise Conflict(f"controller {controller_id!r} already exists")
+        controller = Controller(id=controller_id, name=name.strip(), audit_head_seq=0, audit_head_hash="")
+        self.session.add(controller)
+        self.session.flush()
+        self.audit.record(controller_id, actor=actor, action="controller.created", target=controller_id)
+        return controller
+
+    def get(self, controller_id: str) -> Controller:
+        controller = self.session.get(Controller, controller_id)
+        if controller is None:
+            raise NotFound(f"no controller {controller_id!r}",
+                           fix="Create it with `charter controller create ID NAME`.")
+        return controller
+
+    def list(self) -> list[Controller]:
+        return list(self.session.execute(select(Controller).order_by(Controller.id)).scalars())
+
+
+class StaffService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.audit = AuditLog(session)
+
+    def create(self, controller_id: str, email: str, password: str, role: Role | str, *, actor: str) -> StaffUser:
+        ControllerService(self.session).get(controller_id)
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            raise CharterError(f"{email!r} is not an email address", field="email")
+        try:
+            role = Role(role)
+        except ValueError as exc:
+            raise CharterError(f"unknown role {role!r}", field="role",
+                               fix=f"Use one of: {', '.join(r.value for r in Role)}.") from exc
+        if len(password) < MIN_LENGTH:
+            raise CharterError(f"the password is shorter than {MIN_LENGTH} characters", field="password")
+        taken = self.session.execute(
+            select(StaffUser.id).where(StaffUser.controller_id == controller_id, StaffUser.email == email)
+        ).first()
+        if taken:
+            raise Conflict("a staff account with that email already exists for this controller", field="email")
+        user = StaffUser(controller_id=controller_id, email=email, password_hash=hash_password(password),
+                         role=role.value, is_active=True)
+        self.session.add(user)
+        self.session.flush()
+        self.audit.record(controller_id, actor=actor, action="staff.created", target=f"staff:{user.id}",
+                          data={"role": role.value})
+        return user
+
+    def authenticate(self, controller_id: str, email: str, password: str) -> StaffUser:
+        user = self.session.execute(
+            select(StaffUser).where(StaffUser.controller_id == controller_id,
+                                    StaffUser.email == email.strip().lower())
+        ).scalar_one_or_none()
+        # Verify against a dummy hash when the user is unknown so timing does not reveal who exists.
+        stored = user.password_hash if user else _DUMMY_HASH
+        if not verify_password(stored, password) or user is None or not user.is_active:
+            raise Unauthorized("wrong email or password")
+        return user
+
+
+class ApiKeyService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.audit = AuditLog(session)
+
+    def create(self, controller_id: str, name: str, kind: KeyKind | str = KeyKind.SECRET,
+               *, actor: str) -> IssuedKey:
+        ControllerService(self.session).get(controller_id)
+        try:
+            kind = KeyKind(kind)
+        except ValueError as exc:
+            raise CharterError(f"unknown key kind {kind!r}", field="kind",
+                               fix="Use 'secret' (server side) or 'publishable' (browser).") from exc
+        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        self.session.add(ApiKey(id=key_id, controller_id=controller_id, kind=kind.value, name=name,
+                                secret_hash=_digest(secret)))
+        self.session.flush()
+        self.audit.record(controller_id, actor=actor, action="api_key.created", target=f"api_key:{key_id}",
+                          data={"kind": kind.value})
+        return IssuedKey(key_id, controller_id, kind, f"{_PREFIX[kind]}_{key_id}_{secret}")
+
+    def revoke(self, controller_id: str, key_id: str, *, actor: str) -> None:
+        key = self.session.get(ApiKey, key_id)
+        if key is None or key.controller_id != controller_id:
+            raise NotFound(f"no API key {key_id!r} for controller {controller_id!r}")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            self.audit.record(controller_id, actor=actor, action="api_key.revoked", target=f"api_key:{key_id}")
+
+    def list(self, controller_id: str) -> list[ApiKey]:
+        return list(self.session.execute(
+            select(ApiKey).where(ApiKey.controller_id == controller_id).order_by(ApiKey.created_at)
+        ).scalars())
+
+    def authenticate(self, token: str) -> ApiPrincipal:
+        prefix, _, rest = token.partition("_")
+        key_id, _, secret = rest.partition("_")
+        if prefix not in _PREFIX.values() or not key_id or not secret:
+            raise Unauthorized("malformed API key", fix="Send `Authorization: Bearer chk_…` with a key "
+                               "from `charter keys create`.")
+        key = self.session.get(ApiKey, key_id)
+        if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
+            raise Unauthorized("unknown or revoked API key")
+        return ApiPrincipal(key.controller_id, key.id, KeyKind(key.kind))
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))

@@ -1,0 +1,68 @@
+"""The pure part of the chain: how an event is hashed and how a sequence of events is verified."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+GENESIS = "sha256:" + "0" * 64
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    controller_id: str
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str
+    data: Mapping[str, object]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def _iso(at: dt.datetime) -> str:
+    # SQLite hands datetimes back naive; they were written in UTC.
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    controller_id: str, seq: int, at: dt.datetime, actor: str, action: str, target: str,
+    data: Mapping[str, object], prev_hash: str,
+) -> str:
+    body = json.dumps(
+        [controller_id, seq, _iso(at), actor, action, target, data, prev_hash],
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+    )
+    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def verify_links(links: Iterable[ChainLink], head_seq: int, head_hash: str) -> Verification:
+    """Walk the events in seq order; report the first one that is edited, missing or out of order."""
+    prev, expected, count = GENESIS, 1, 0
+    for link in links:
+        count += 1
+        if link.seq != expected:
+            return Verification(False, count, expected, f"event {expected} is missing (found {link.seq} next)")
+        if link.prev_hash != prev:
+            return Verification(False, count, link.seq, f"event {link.seq} does not follow event {link.seq - 1}")
+        recomputed = event_hash(link.controller_id, link.seq, link.at, link.actor, link.action, link.target,
+                                link.data, link.prev_hash)
+        if recomputed != link.hash:
+            return Verification(False, count, link.seq, f"event {link.seq} was altered after it was written")
+        prev, expected = link.hash, expected + 1
+    if expected - 1 != head_seq or prev != (head_hash or GENESIS):
+        return Verification(False, count, expected, f"the chain ends at event {expected - 1} but the head "
+                                                   f"records event {head_seq}: events were removed")
+    return Verification(True, count)

@@ -1,0 +1,1 @@
+"""The privacy policy as code: schema, loading with line numbers, checks, diff, rendering, promise coverage."""

@@ -1,0 +1,42 @@
+"""`create_app()`: the one ASGI app `charter serve` runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from charter import __version__
+from charter.core.crypto import load_keyring
+from charter.core.db import make_engine, session_factory
+from charter.core.settings import Settings, load_settings
+from charter.migrations import ensure_current
+from charter.web import errors
+from charter.web.api import policies
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    ensure_current(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Charter", version=__version__, lifespan=lifespan,
+                  description="Keeps the promises a privacy policy makes.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.keyring = load_keyring(settings)
+    errors.install(app)
+    app.include_router(policies.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,46 @@
+"""Every error leaves as JSON saying what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from charter.core.errors import CharterError
+
+
+def error_body(exc: CharterError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.fix:
+        body["fix"] = exc.fix
+    if exc.field:
+        body["field"] = exc.field
+    problems = getattr(exc, "problems", None)
+    if problems:
+        body["problems"] = [
+            {"file": p.file, "line": p.line, "path": p.path, "message": p.message, "fix": p.fix} for p in problems
+        ]
+    return {"error": body}
+
+
+async def _charter_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CharterError)  # noqa: S101 - registered for CharterError only
+    return JSONResponse(error_body(exc), status_code=exc.status)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in exc.errors()
+    ]
+    first = problems[0]["field"] if problems else ""
+    return JSONResponse({"error": {"code": "invalid", "field": first,
+                                   "message": f"the request is not valid: {problems[0]['message'] if problems else ''}",
+                                   "problems": problems}}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CharterError, _charter_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

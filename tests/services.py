@@ -1,0 +1,52 @@
+"""Real services the tests run against. Locally a missing one skips with its reason; under CI=true it fails."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+POSTGRES = ("127.0.0.1", 5432)
+MARIADB = ("127.0.0.1", 3306)
+REDIS = ("127.0.0.1", 6379)
+RABBITMQ = ("127.0.0.1", 5672)
+
+
+def is_listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require(name: str, address: tuple[str, int]) -> None:
+    if is_listening(*address):
+        return
+    reason = f"{name} is not reachable at {address[0]}:{address[1]}"
+    if IN_CI:
+        pytest.fail(f"{reason}, and CI=true needs it: start it (see the README's 'Services' section)")
+    pytest.skip(f"{reason}; start it to run this test")
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this run, dropped afterwards."""
+    import psycopg  # noqa: PLC0415 - only when PostgreSQL tests run
+
+    require("PostgreSQL", POSTGRES)
+    name = f"charter_test_{uuid.uuid4().hex[:12]}"
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.audit.models import AuditEvent
+from charter.audit.services import AuditLog
+from charter.migrations import upgrade
+from charter.core.crypto import Keyring
+from charter.core.db import make_engine, session_factory
+from charter.core.errors import Conflict
+from charter.subjects.models import Identity
+from charter.subjects.services import SubjectDirectory, reencrypt_identities
+from tests.factories import make_controller
+
+
+def test_identities_are_encrypted_and_found_by_blind_index(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        d = SubjectDirectory(s, keyring)
+        subject = d.resolve(cid, "email", "Wang.Fang@Example.com", actor="test")
+        d.link(cid, subject.id, "phone", "138 0013 8000", actor="test")
+    with sessions() as s:
+        d = SubjectDirectory(s, keyring)
+        assert d.find(cid, "email", "wang.fang@example.com ").id == subject.id  # type: ignore[union-attr]
+        assert d.find(cid, "phone", "+86 13800138000").id == subject.id  # type: ignore[union-attr]
+        stored = s.execute(select(Identity.value_encrypted).where(Identity.controller_id == cid)).scalars().all()
+        assert all("example.com" not in v and "13800138000" not in v for v in stored)
+        values = {(i.kind.value, i.value) for i in d.identities(cid, subject.id)}
+        assert values == {("email", "wang.fang@example.com"), ("phone", "+8613800138000")}
+        audit = s.execute(select(AuditEvent.data).where(AuditEvent.controller_id == cid)).scalars().all()
+        assert all("example.com" not in str(a) for a in audit)
+        assert AuditLog(s).verify(cid).ok
+
+
+def test_same_identity_in_two_controllers_is_two_people(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        a, b = make_controller(s), make_controller(s)
+        d = SubjectDirectory(s, keyring)
+        sa = d.resolve(a, "email", "x@y.com", actor="test")
+        sb = d.resolve(b, "email", "x@y.com", actor="test")
+        assert sa.id != sb.id
+        assert d.find(b, "email", "x@y.com").id == sb.id  # type: ignore[union-attr]
+
+
+def test_an_identity_cannot_belong_to_two_people(sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        d = SubjectDirectory(s, keyring)
+        d.resolve(cid, "email", "a@y.com", actor="test")
+        other = d.resolve(cid, "email", "b@y.com", actor="test")
+        with pytest.raises(Conflict):
+            d.link(cid, other.id, "email", "a@y.com", actor="test")
+
+
+def test_rotation_reencrypts_and_lookups_still_work(fresh_database_url: str) -> None:
+    upgrade(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    sessions = session_factory(engine)
+    old = Keyring.generate()
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        subject = SubjectDirectory(s, old).resolve(cid, "email", "r@y.com", actor="test")
+    new = old.rotated()
+    with sessions() as s, s.begin():
+        assert reencrypt_identities(s, old, new) >= 1
+    with sessions() as s:
+        row = s.execute(select(Identity).where(Identity.subject_id == subject.id)).scalar_one()
+        assert row.value_encrypted.startswith("k2:")
+        d = SubjectDirectory(s, new)
+        assert d.find(cid, "email", "r@y.com").id == subject.id  # type: ignore[union-attr]
+        assert d.identities(cid, subject.id)[0].value == "r@y.com"
+    engine.dispose()
