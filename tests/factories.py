@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.accounts.services import ApiKeyService, ControllerService
@@ -39,3 +42,24 @@ def make_tenant(sessions: sessionmaker[Session]) -> Tenant:
         secret = keys.create(cid, "server", "secret", actor="test").token
         publishable = keys.create(cid, "banner", "publishable", actor="test").token
     return Tenant(cid, secret, publishable)
+
+
+MINIMAL_POLICY = Path(__file__).parent / "policy" / "fixtures" / "minimal.yaml"
+
+
+def policy_text(controller_id: str, version: str = "1.0", *, extra_purpose: bool = False,
+                effective: str = "2024-01-01") -> str:
+    """The minimal valid policy, for `controller_id`, optionally with one more consent-based purpose."""
+    doc: dict[str, Any] = yaml.safe_load(MINIMAL_POLICY.read_text(encoding="utf-8"))
+    doc["controller"]["id"] = controller_id
+    doc["version"] = version
+    doc["effective"] = effective
+    if extra_purpose:
+        doc["purposes"].append({
+            "id": "surveys", "label": {"zh": "问卷", "en": "Surveys"},
+            "description": {"zh": "邀请您参加问卷调查", "en": "Invite you to surveys"},
+            "legal_basis": "consent", "is_essential": False, "consent": "general",
+            "categories": ["contact.email"],
+            "retention": {"days": 180, "text": {"zh": "六个月", "en": "Six months"}},
+        })
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

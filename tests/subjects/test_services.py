@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
 from charter.audit.services import AuditLog
-from charter.migrations import upgrade
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.errors import Conflict
+from charter.migrations import upgrade
 from charter.subjects.models import Identity
 from charter.subjects.services import SubjectDirectory, reencrypt_identities
 from tests.factories import make_controller

@@ -26,7 +26,7 @@ class Role(StrEnum):
 
 
 class KeyKind(StrEnum):
-    SECRET = "secret"  # server side: full API for the controller
+    SECRET = "secret"  # noqa: S105 - a kind of key, not a key. Server side: full API for the controller
     PUBLISHABLE = "publishable"  # browser: the consent banner only
 
 

@@ -38,7 +38,7 @@ def _iso(at: dt.datetime) -> str:
 
 
 def event_hash(
-    controller_id: str, seq: int, at: dt.datetime, actor: str, action: str, target: str,
+    controller_id: str, *, seq: int, at: dt.datetime, actor: str, action: str, target: str,
     data: Mapping[str, object], prev_hash: str,
 ) -> str:
     body = json.dumps(
@@ -57,8 +57,8 @@ def verify_links(links: Iterable[ChainLink], head_seq: int, head_hash: str) -> V
             return Verification(False, count, expected, f"event {expected} is missing (found {link.seq} next)")
         if link.prev_hash != prev:
             return Verification(False, count, link.seq, f"event {link.seq} does not follow event {link.seq - 1}")
-        recomputed = event_hash(link.controller_id, link.seq, link.at, link.actor, link.action, link.target,
-                                link.data, link.prev_hash)
+        recomputed = event_hash(link.controller_id, seq=link.seq, at=link.at, actor=link.actor,
+                                action=link.action, target=link.target, data=link.data, prev_hash=link.prev_hash)
         if recomputed != link.hash:
             return Verification(False, count, link.seq, f"event {link.seq} was altered after it was written")
         prev, expected = link.hash, expected + 1

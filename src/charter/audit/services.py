@@ -29,7 +29,8 @@ class AuditLog:
             raise NotFound(f"no controller {controller_id!r}")
         seq, prev = controller.audit_head_seq + 1, controller.audit_head_hash or GENESIS
         at, payload = utcnow(), dict(data or {})
-        digest = event_hash(controller_id, seq, at, actor, action, target, payload, prev)
+        digest = event_hash(controller_id, seq=seq, at=at, actor=actor, action=action, target=target,
+                            data=payload, prev_hash=prev)
         event = AuditEvent(controller_id=controller_id, seq=seq, at=at, actor=actor, action=action,
                            target=target, data=payload, prev_hash=prev, hash=digest)
         self.session.add(event)

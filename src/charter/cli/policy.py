@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.shell import CLI_ACTOR, console, errors, fail, unit_of_work
@@ -86,11 +87,13 @@ def diff(old: FileArg, new: FileArg,
     """
     language = _lang(lang)
     result = diff_policies(_load(old), _load(new))
-    table = Table("materiality", "change", "path", "rule", "purposes")
     for change in result.changes:
-        table.add_row(change.materiality.value.replace("_", " "), change.summary.get(language), change.path,
-                      change.rule, ", ".join(change.purposes))
-    console.print(table)
+        fresh = change.materiality.value == "needs_fresh_consent"
+        label = "[bold red]needs fresh consent[/]" if fresh else "[green]notice only[/]"
+        purposes = f" (purposes: {', '.join(change.purposes)})" if change.purposes else ""
+        console.print(f"{label}  {escape(change.path)}: {escape(change.summary.get(language))}{escape(purposes)}",
+                      highlight=False, soft_wrap=True)
+        console.print(f"    rule: {escape(change.rule)}", highlight=False, soft_wrap=True)
     verdict = "needs fresh consent" if result.needs_fresh_consent else "notice only"
     console.print(f"{len(result.changes)} change(s); overall: [bold]{verdict}[/]")
 

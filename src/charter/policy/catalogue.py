@@ -108,8 +108,8 @@ _PROMISES: tuple[Promise, ...] = (
             "invite to surveys."
         ),
         (
-            "Each use is a declared purpose with a legal basis; the decision API answers \"may X be used "
-            "for purpose P\" per subject."
+            'Each use is a declared purpose with a legal basis; the decision API answers "may X be used '
+            'for purpose P" per subject.'
         ),
     ),
     _promise(
@@ -141,7 +141,7 @@ _PROMISES: tuple[Promise, ...] = (
             "holder keeps the obligations."
         ),
         (
-            "A \"controller transfer\" operation that notifies every affected subject and records the "
+            'A "controller transfer" operation that notifies every affected subject and records the '
             "acknowledgement of the new holder before data moves."
         ),
     ),
@@ -167,10 +167,7 @@ _PROMISES: tuple[Promise, ...] = (
     _promise(
         "LAN-RETENTION",
         "6.2",
-        (
-            "Kept only while providing the service and no longer than necessary, except listed legal "
-            "reasons."
-        ),
+        ("Kept only while providing the service and no longer than necessary, except listed legal reasons."),
         (
             "Retention rule per dataset; scheduled sweeps delete or anonymise; legal holds (with reason "
             "and expiry) suspend deletion."
@@ -218,10 +215,7 @@ _PROMISES: tuple[Promise, ...] = (
     _promise(
         "LAN-VERIFY",
         "8.3",
-        (
-            "Identity is verified before access, modification or deletion; some requests may not be "
-            "answered."
-        ),
+        ("Identity is verified before access, modification or deletion; some requests may not be answered."),
         (
             "Verification (code to a verified email/phone, or a signed assertion from the host's login) "
             "before any request executes; refusals carry a ground."
@@ -231,18 +225,12 @@ _PROMISES: tuple[Promise, ...] = (
         "LAN-LIMITS",
         "8.4",
         "Some data can't be accessed/modified/deleted for legal or security reasons.",
-        (
-            "Legal holds and retention-locked fields are reported to the user instead of silently "
-            "skipped."
-        ),
+        ("Legal holds and retention-locked fields are reported to the user instead of silently skipped."),
     ),
     _promise(
         "LAN-WITHDRAW",
         "8.5",
-        (
-            "Consent for non-basic functions can be withdrawn; the account can be cancelled (via customer"
-            " service)."
-        ),
+        ("Consent for non-basic functions can be withdrawn; the account can be cancelled (via customer service)."),
         (
             "Withdrawal per purpose, effective at once in decisions; account cancellation request that "
             "ends in erasure/anonymisation."
@@ -251,10 +239,7 @@ _PROMISES: tuple[Promise, ...] = (
     _promise(
         "LAN-CHANGE",
         "9",
-        (
-            "Material changes are announced prominently on the home page or by email before they take "
-            "effect."
-        ),
+        ("Material changes are announced prominently on the home page or by email before they take effect."),
         (
             "Policy versions with effective dates; a material change triggers notices ahead of the "
             "effective date and a banner."
@@ -308,18 +293,12 @@ _PROMISES: tuple[Promise, ...] = (
             " favourites, software use, access records & frequency); property (transactions, statements, "
             "points); other (location, voice, pictures, customer-service records)."
         ),
-        (
-            "All declared as data categories, each mapped to where it is stored, each present in access "
-            "exports."
-        ),
+        ("All declared as data categories, each mapped to where it is stored, each present in access exports."),
     ),
     _promise(
         "LUB-THIRD-PARTY-INFO",
         "1.(1).1",
-        (
-            "Info a user gives about other people (e.g. in purchase requests) requires their "
-            "authorisation."
-        ),
+        ("Info a user gives about other people (e.g. in purchase requests) requires their authorisation."),
         (
             "Forms that take other people's data record the submitter's attestation; that data is "
             "exportable/erasable on the other person's request too."
@@ -360,27 +339,21 @@ _PROMISES: tuple[Promise, ...] = (
             "justice, vital interests, self-disclosed, lawfully public, contract, security/stability, "
             "news, de-identified research, other law)."
         ),
-        (
-            "Legal bases other than consent are first-class: a decision can be allowed on a legal basis, "
-            "and says which."
-        ),
+        ("Legal bases other than consent are first-class: a decision can be allowed on a legal basis, and says which."),
     ),
     _promise(
         "LUB-SHUTDOWN",
         "1.(3) last",
         "If the service stops: stop collecting, notify each user or announce, delete or anonymise.",
         (
-            "A \"cease operations\" procedure: collection switched off, notices sent, all datasets "
+            'A "cease operations" procedure: collection switched off, notices sent, all datasets '
             "erased/anonymised, report produced."
         ),
     ),
     _promise(
         "LUB-BEACONS",
         "2.(2)",
-        (
-            "Web beacons and pixel tags in email track opens/clicks; users can ask to stop this at any "
-            "time."
-        ),
+        ("Web beacons and pixel tags in email track opens/clicks; users can ask to stop this at any time."),
         (
             "Open/click tracking is its own purpose; tracking pixels and redirect links are left out of "
             "mail for those who refused; the request is honoured at once."
@@ -402,10 +375,7 @@ _PROMISES: tuple[Promise, ...] = (
     _promise(
         "LUB-TRANSFER",
         "3.(2)",
-        (
-            "Transfer only with explicit consent, or in M&A where the new holder stays bound or asks "
-            "again."
-        ),
+        ("Transfer only with explicit consent, or in M&A where the new holder stays bound or asks again."),
         "As LAN-MERGER.",
     ),
     _promise(
@@ -415,10 +385,7 @@ _PROMISES: tuple[Promise, ...] = (
             "Public disclosure only with explicit consent/active choice, or for violations (disclosing "
             "the violation and measures)."
         ),
-        (
-            "Public-disclosure is a purpose needing separate consent; violation disclosures are logged "
-            "with grounds."
-        ),
+        ("Public-disclosure is a purpose needing separate consent; violation disclosures are logged with grounds."),
     ),
     _promise(
         "LUB-DEIDENTIFIED",
@@ -492,10 +459,7 @@ _PROMISES: tuple[Promise, ...] = (
     _promise(
         "LUB-AUTOMATED",
         "5.(6)",
-        (
-            "Right to an explanation of automated decisions that significantly affect you, and an appeal "
-            "route."
-        ),
+        ("Right to an explanation of automated decisions that significantly affect you, and an appeal route."),
         (
             "Automated decisions are recorded with their inputs and logic version; subjects can get an "
             "explanation and file an appeal reviewed by a person."
@@ -521,10 +485,7 @@ _PROMISES: tuple[Promise, ...] = (
             "Minors may not create accounts without guardian consent; minors' data used only as the law "
             "allows or the guardian agrees."
         ),
-        (
-            "Age/minor flag at registration; guardian consent recorded and verifiable; decisions for "
-            "minors require it."
-        ),
+        ("Age/minor flag at registration; guardian consent recorded and verifiable; decisions for minors require it."),
     ),
     _promise(
         "LUB-STORAGE-CN",

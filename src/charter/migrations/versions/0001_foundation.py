@@ -1,7 +1,7 @@
 """foundation: controllers, staff, keys, audit, subjects, policies
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21
 """
 from __future__ import annotations

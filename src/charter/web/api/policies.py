@@ -12,9 +12,9 @@ from charter.core.errors import CharterError
 from charter.core.i18n import Lang
 from charter.policy.coverage import coverage
 from charter.policy.diff import diff_policies
+from charter.policy.models import PolicyVersionRecord
 from charter.policy.render import render_html, render_markdown
 from charter.policy.services import PolicyStore, as_policy
-from charter.policy.models import PolicyVersionRecord
 from charter.web.deps import DbSession, SecretKey
 from charter.web.serialise import jsonable
 

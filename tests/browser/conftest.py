@@ -1,0 +1,3 @@
+from tests.live import browser, page
+
+__all__ = ["browser", "page"]
