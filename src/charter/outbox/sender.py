@@ -58,9 +58,11 @@ class OutboxSender:
         with transaction(self.sessions) as session:
             batch = DeliveryQueue(session, self.keyring).claim(self.clock(), limit, lease=self.lease,
                                                                retry=self.retry, controller_id=controller_id)
-        report = DrainReport(claimed=len(batch))
+        report = DrainReport(claimed=len(batch.ready) + batch.refused)
+        if batch.refused:
+            report.outcomes[Status.FAILED] = batch.refused
         try:
-            for message in batch:
+            for message in batch.ready:
                 error = self._attempt(message)
                 with transaction(self.sessions) as session:
                     status = DeliveryQueue(session, self.keyring).settle(message.id, error, self.clock(), self.retry)

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -317,6 +317,14 @@ class Outbox:
                               target=f"outbox:{message.id}")
 
 
+@dataclass
+class Batch:
+    ready: list[Outgoing] = field(default_factory=list)
+    """Claimed and decrypted, to be sent now."""
+    refused: int = 0
+    """Failed without an attempt: suppressed address, or out of attempts after a crash."""
+
+
 class DeliveryQueue:
     """The sender's side: claim due messages, then settle each attempt. Each call is one short transaction."""
 
@@ -328,7 +336,7 @@ class DeliveryQueue:
         self.suppressions = Suppressions(session)
 
     def claim(self, now: dt.datetime, limit: int, *, lease: dt.timedelta, retry: RetryPolicy,
-              controller_id: str | None = None) -> list[Outgoing]:
+              controller_id: str | None = None) -> Batch:
         """Take up to `limit` due messages (queued, or sending whose lease ran out after a crash)."""
         q = (select(OutboxMessage, Controller.name).join(Controller, Controller.id == OutboxMessage.controller_id)
              .where(OutboxMessage.status.in_((Status.QUEUED.value, Status.SENDING.value)),
@@ -339,17 +347,18 @@ class DeliveryQueue:
             q.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
             .with_for_update(skip_locked=True, of=OutboxMessage)
         ).all()
-        claimed = []
+        batch = Batch()
         for message, controller_name in sorted(rows, key=lambda r: (r[0].controller_id, r[0].id)):
             if self._refuse(message, retry, now):
+                batch.refused += 1
                 continue
             message.status, message.attempts = Status.SENDING.value, message.attempts + 1
             message.next_attempt_at = now + lease
             self.audit.record(message.controller_id, actor=SENDER_ACTOR, action="outbox.sending",
                               target=f"outbox:{message.id}", data={"attempt": message.attempts})
-            claimed.append(self._outgoing(message, controller_name))
+            batch.ready.append(self._outgoing(message, controller_name))
         self.session.flush()
-        return claimed
+        return batch
 
     def _refuse(self, message: OutboxMessage, retry: RetryPolicy, now: dt.datetime) -> bool:
         """Fail, without trying, a message to a suppressed address or one out of attempts after a crash."""

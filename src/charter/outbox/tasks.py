@@ -26,6 +26,10 @@ class BackgroundSender:
             self._thread = threading.Thread(target=self._run, name="charter-outbox", daemon=True)
             self._thread.start()
 
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def wake(self) -> None:
         self._wake.set()
 

@@ -23,6 +23,9 @@ def build_email(message: Outgoing, mail_from: str) -> EmailMessage:
     """The MIME message: plain text with an HTML alternative, in the person's language."""
     _, address = parseaddr(mail_from)
     email = EmailMessage()
+    email.set_content(message.content.text)
+    email.add_alternative(message.content.html, subtype="html")
+    # After the body: setting content drops Content-* headers set before it.
     email["From"] = formataddr((message.controller_name, address))
     email["To"] = message.to
     email["Subject"] = message.content.subject
@@ -35,8 +38,6 @@ def build_email(message: Outgoing, mail_from: str) -> EmailMessage:
         email["Auto-Submitted"] = "auto-generated"
     for name, value in message.content.headers.items():
         email[name] = value
-    email.set_content(message.content.text)
-    email.add_alternative(message.content.html, subtype="html")
     return email
 
 
