@@ -41,6 +41,8 @@ def test_backoff_doubles_up_to_the_cap() -> None:
      "cannot reach the SMTP server (SMTPServerDisconnected)"),
     (ConnectionRefusedError(111, "refused"), TransientFailure, "cannot reach the SMTP server (ConnectionRefusedError)"),
     (TimeoutError(), TransientFailure, "cannot reach the SMTP server (TimeoutError)"),
+    (smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server."), PermanentFailure,
+     "the SMTP server does not offer STARTTLS or AUTH here (check CHARTER_SMTP_STARTTLS and CHARTER_SMTP_USERNAME)"),
 ])
 def test_smtp_errors_are_classed_without_echoing_the_server(exc: Exception, kind: type, reason: str) -> None:
     error = classify_smtp_error(exc)

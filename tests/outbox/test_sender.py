@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -347,3 +354,42 @@ def test_draining_one_controller_leaves_the_others(sessions: sessionmaker[Sessio
 def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite hands datetimes back naive; they were written in UTC.
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a fresh certificate for 127.0.0.1, and a client context that trusts only it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+def test_starttls_and_login(sessions: sessionmaker[Session], keyring: Keyring, clock: Clock,
+                            tmp_path: Path) -> None:
+    server_tls, client_tls = _self_signed(tmp_path)
+    with DevMail(web_port=None, login=("charter", "over-tls"), tls_context=server_tls) as mail:
+        cid, plain = _queue(sessions, keyring)
+        no_tls = make_sender(sessions, keyring, mail.smtp_port, clock, username="charter", password="over-tls")
+        no_tls.send_due(controller_id=cid)
+        assert _message(sessions, plain).last_error == (  # AUTH is offered only after STARTTLS
+            "the SMTP server does not offer STARTTLS or AUTH here (check CHARTER_SMTP_STARTTLS and "
+            "CHARTER_SMTP_USERNAME)")
+        _, secure = _queue(sessions, keyring, cid)
+        tls = make_sender(sessions, keyring, mail.smtp_port, clock, username="charter", password="over-tls",
+                          starttls=True, ssl_context=client_tls)
+        assert tls.send_due(controller_id=cid).count(Status.SENT) == 1
+        assert len(mail.wait_for(1)) == 1
+        assert _message(sessions, secure).status == "sent"

@@ -63,7 +63,9 @@ def classify_smtp_error(exc: Exception) -> DeliveryError:
             return RecipientRejected(f"SMTP {code}: recipient refused")
         return TransientFailure(f"SMTP {code}: recipient temporarily refused")
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return PermanentFailure("the SMTP server does not support STARTTLS (check CHARTER_SMTP_STARTTLS)")
+        # Raised for STARTTLS, and for AUTH on servers that offer it only after STARTTLS.
+        return PermanentFailure("the SMTP server does not offer STARTTLS or AUTH here "
+                                "(check CHARTER_SMTP_STARTTLS and CHARTER_SMTP_USERNAME)")
     if isinstance(exc, smtplib.SMTPResponseException):
         what = next(w for kind, w in _WHAT_FAILED if isinstance(exc, kind))
         reason = f"SMTP {exc.smtp_code}: {what}"
