@@ -176,7 +176,7 @@ class Outbox:
             SubjectDirectory(self.session, self.keyring).get(controller_id, subject_id)
         address = self._address(ch, to, subject_id)
         index = self._index(controller_id, ch, address)
-        spec_of(template)
+        spec_of(template)  # an unknown template is refused even under a key seen before
         fingerprint = self.keyring.blind_index(f"{controller_id}:outbox:request", json.dumps(
             [ch.value, index, template, lang.value, subject_id, params, marketing and asdict(marketing)],
             sort_keys=True, default=repr, ensure_ascii=False))
@@ -349,7 +349,7 @@ class DeliveryQueue:
         ).all()
         batch = Batch()
         for message, controller_name in sorted(rows, key=lambda r: (r[0].controller_id, r[0].id)):
-            if self._refuse(message, retry, now):
+            if self._refuse(message, retry):
                 batch.refused += 1
                 continue
             message.status, message.attempts = Status.SENDING.value, message.attempts + 1
@@ -360,14 +360,14 @@ class DeliveryQueue:
         self.session.flush()
         return batch
 
-    def _refuse(self, message: OutboxMessage, retry: RetryPolicy, now: dt.datetime) -> bool:
+    def _refuse(self, message: OutboxMessage, retry: RetryPolicy) -> bool:
         """Fail, without trying, a message to a suppressed address or one out of attempts after a crash."""
         channel = Channel(message.channel)
         if self.suppressions.find(message.controller_id, channel, message.recipient_index) is not None:
-            self._finish(message, Status.FAILED, "not sent: the address bounced before and is suppressed", now)
+            self._finish(message, Status.FAILED, "not sent: the address bounced before and is suppressed")
             return True
         if retry.gives_up_after(message.attempts):
-            self._finish(message, Status.FAILED, f"gave up after {message.attempts} attempt(s)", now)
+            self._finish(message, Status.FAILED, f"gave up after {message.attempts} attempt(s)")
             return True
         return False
 
@@ -388,11 +388,11 @@ class DeliveryQueue:
             return Status(message.status) if message else Status.FAILED
         if error is None:
             message.sent_at = now
-            return self._finish(message, Status.SENT, None, now)
+            return self._finish(message, Status.SENT, None)
         if isinstance(error, RecipientRejected):
             self.suppressions.add(message.controller_id, Channel(message.channel), message.recipient_index,
                                   error.reason, actor=SENDER_ACTOR)
-            return self._finish(message, Status.BOUNCED, error.reason, now)
+            return self._finish(message, Status.BOUNCED, error.reason)
         if isinstance(error, TransientFailure) and not retry.gives_up_after(message.attempts):
             message.status, message.last_error = Status.QUEUED.value, error.reason
             message.next_attempt_at = now + retry.delay(message.attempts)
@@ -403,9 +403,9 @@ class DeliveryQueue:
             return Status.QUEUED
         reason = error.reason if not isinstance(error, TransientFailure) else \
             f"{error.reason}; gave up after {message.attempts} attempt(s)"
-        return self._finish(message, Status.FAILED, reason, now)
+        return self._finish(message, Status.FAILED, reason)
 
-    def _finish(self, message: OutboxMessage, status: Status, error: str | None, now: dt.datetime) -> Status:
+    def _finish(self, message: OutboxMessage, status: Status, error: str | None) -> Status:
         message.status, message.last_error = status.value, error[:300] if error else None
         data: dict[str, Any] = {"channel": message.channel, "attempt": message.attempts}
         if error:
