@@ -16,6 +16,20 @@ class Settings(BaseSettings):
     """The keyring as JSON, for deployments that keep secrets in the environment instead of a file."""
     base_url: str = "http://127.0.0.1:8000"
 
+    # Outgoing email. The defaults reach `charter devmail`, so a fresh checkout sends somewhere readable.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
+    mail_from: str = "no-reply@charter.localhost"
+    """The envelope sender and From address; the display name is the controller's name."""
+    outbox_worker: bool = True
+    """Whether `charter serve` drains the outbox in-process."""
+    outbox_interval: float = 2.0
+    """Seconds between the in-process sender's passes over the outbox."""
+
 
 def load_settings() -> Settings:
     return Settings()

@@ -12,6 +12,7 @@ from charter.core.crypto import load_keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
+from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import errors
 from charter.web.api import policies
 
@@ -20,18 +21,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
     ensure_current(engine)
+    sessions = session_factory(engine)
+    keyring = load_keyring(settings)
+    # DESIGN: with no configuration, the worker runs in-process — nothing else to start.
+    sender = BackgroundSender(OutboxSender(sessions, keyring, transports_from_settings(settings)),
+                              interval=settings.outbox_interval) if settings.outbox_worker else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if sender is not None:
+            sender.start()
         yield
+        if sender is not None:
+            sender.stop()
         engine.dispose()
 
     app = FastAPI(title="Charter", version=__version__, lifespan=lifespan,
                   description="Keeps the promises a privacy policy makes.")
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.keyring = load_keyring(settings)
+    app.state.sessions = sessions
+    app.state.keyring = keyring
+    app.state.outbox_sender = sender
     errors.install(app)
     app.include_router(policies.router)
 

@@ -12,6 +12,7 @@ from charter.accounts.models import KeyKind
 from charter.accounts.services import ApiKeyService, ApiPrincipal
 from charter.core.crypto import Keyring
 from charter.core.errors import Forbidden, Unauthorized
+from charter.outbox import BackgroundSender, Outbox
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -27,6 +28,15 @@ DbSession = Annotated[Session, Depends(get_session)]
 def get_keyring(request: Request) -> Keyring:
     keyring: Keyring = request.app.state.keyring
     return keyring
+
+
+def get_outbox(request: Request, session: DbSession) -> Outbox:
+    """The outbox in the request's transaction; a committed message wakes the in-process sender."""
+    sender: BackgroundSender | None = request.app.state.outbox_sender
+    return Outbox(session, get_keyring(request), notify=sender.wake if sender else None)
+
+
+RequestOutbox = Annotated[Outbox, Depends(get_outbox)]
 
 
 def _principal(session: DbSession, authorization: Annotated[str | None, Header()] = None) -> ApiPrincipal:
