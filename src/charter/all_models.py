@@ -4,9 +4,18 @@ from charter.accounts import models as accounts_models
 from charter.audit import models as audit_models
 from charter.core import models as core_models
 from charter.core.db import Base
+from charter.datamap import models as datamap_models
 from charter.policy import models as policy_models
 from charter.subjects import models as subjects_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "core_models", "metadata", "policy_models", "subjects_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "core_models",
+    "datamap_models",
+    "metadata",
+    "policy_models",
+    "subjects_models",
+]

@@ -13,7 +13,7 @@ from charter.core.db import make_engine, session_factory
 from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.web import errors
-from charter.web.api import policies
+from charter.web.api import datamaps, policies
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keyring = load_keyring(settings)
     errors.install(app)
     app.include_router(policies.router)
+    app.include_router(datamaps.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
