@@ -79,6 +79,7 @@ def test_a_generalisation_that_does_not_fit_the_type() -> None:
                               "erasure: {strategy: generalise, round_to: 10}"))
     problem = _only(text)
     assert problem.path == f"{CUSTOMERS}.fields[4].erasure"
+    assert problem.line == line_of(text, "round_to: 10")
     assert "`round_to` generalises integer or number fields, but the field is date" in problem.message
     assert "type:" in problem.fix
 
@@ -89,6 +90,7 @@ def test_a_primary_key_cannot_be_nullified() -> None:
                               f"{key}                erasure: nullify\n              - name: email"))
     problem = _only(text)
     assert problem.path == f"{CUSTOMERS}.fields[0].erasure"
+    assert problem.line == line_of(text, "erasure: nullify")
     assert problem.message.endswith("a primary key cannot be NULL")
     assert "delete_row" in problem.fix
 
@@ -100,6 +102,7 @@ def test_a_not_null_column_cannot_be_nullified() -> None:
                               "                nullable: false\n                erasure: nullify"))
     problem = _only(text)
     assert problem.path == f"{CUSTOMERS}.fields[2].erasure"
+    assert problem.line == line_of(text, "nullable: false") + 1
     assert "NOT NULL" in problem.message
     assert "mask" in problem.fix
 
@@ -118,6 +121,7 @@ def test_a_row_by_row_strategy_needs_a_primary_key() -> None:
                               "                type: integer\n              - name: street"))
     problem = _only(text)
     assert problem.path == "systems[0].datasets[0].collections[1].fields[2].erasure"
+    assert problem.line == line_of(text, "keep_chars: 3")
     assert "declares no primary key" in problem.message
     assert problem.fix == "mark its key column(s) with `primary_key: true`"
 
@@ -136,6 +140,7 @@ def test_keep_needs_a_known_rule() -> None:
                               "erasure: {strategy: keep, rule: tax_record}\n              - name: note"))
     problem = _only(text)
     assert problem.path == f"{ORDERS}.fields[2].erasure"
+    assert problem.line == line_of(text, "rule: tax_record}")
     assert problem.fix.startswith("did you mean `tax_records`?")
 
 
@@ -144,6 +149,7 @@ def test_deleting_rows_while_keeping_a_field_is_a_contradiction() -> None:
                               "          - name: orders\n            erasure: delete_row\n"))
     problem = _only(text)
     assert problem.path == ORDERS
+    assert problem.line == line_of(text, "- name: orders")
     assert "keeps total" in problem.message
     assert "drop `keep`" in problem.fix
 
@@ -161,6 +167,8 @@ def test_a_dataset_outside_the_storage_regions_is_flagged() -> None:
 def test_the_hong_kong_storage_promise_flags_a_mainland_dataset() -> None:
     problems = _problems(shop_text(), storage="HK")
     assert len(problems) == 4
+    assert [p.line for p in problems] == [n for n, line in enumerate(shop_text().splitlines(), 1)
+                                          if line.strip() == "region: CN"]
     assert all(p.path.endswith(".region") and "outside the policy's storage regions (HK)" in p.message
                for p in problems)
 
@@ -170,6 +178,7 @@ def test_a_database_url_never_goes_in_the_map() -> None:
                               'connection: {secret: SHOP_DB, url: "postgresql://shop:hunter2@db/shop"}'))
     problem = _only(text)
     assert problem.path == "systems[0].datasets[0].connection.url"
+    assert problem.line == line_of(text, "hunter2")
     assert "carries credentials" in problem.message
     assert "secret" in problem.fix
 
@@ -186,6 +195,7 @@ def test_a_webhook_over_plain_http_to_another_host() -> None:
     text = edit(shop_text(), ("https://support.acme.example/charter", "http://support.acme.example/charter"))
     problem = _only(text)
     assert problem.path == "systems[1].datasets[0].connection.url"
+    assert problem.line == line_of(text, "http://support")
     assert "unencrypted" in problem.message
     assert "https" in problem.fix
     assert _problems(edit(shop_text(), ("https://support.acme.example/charter", "http://127.0.0.1:8080/c"))) == []
@@ -204,6 +214,7 @@ def test_an_option_of_another_store_is_flagged() -> None:
                               "            redis_type: hash\n            table: sessions\n"))
     problem = _only(text)
     assert problem.path == f"{SESSION}.table"
+    assert problem.line == line_of(text, "table: sessions")
     assert problem.message.startswith("`table` is for SQL collections")
     assert problem.fix == "remove `table`"
 
@@ -213,6 +224,7 @@ def test_a_manual_store_needs_instructions() -> None:
     text = edit(shop_text(), (line, ""))
     problem = _only(text)
     assert problem.path == "systems[1].datasets[1]"
+    assert problem.line == line_of(text, "- id: archive")
     assert "instructions" in problem.fix
 
 
@@ -220,6 +232,7 @@ def test_duplicate_names_point_at_the_first() -> None:
     text = edit(shop_text(), ("          - name: addresses\n", "          - name: orders\n"))
     problem = next(p for p in _problems(text) if "already used" in p.message)
     assert problem.path == f"{ORDERS}.name"
+    assert problem.line == line_of(text, "- name: orders", 2)
     assert f"collections[1].name (line {line_of(text, '- name: orders')})" in problem.message
 
 
@@ -227,12 +240,15 @@ def test_an_unknown_retention_rule() -> None:
     text = edit(shop_text(), ("        retention: tax_records\n", "        retention: tax\n"))
     problem = _only(text)
     assert problem.path == "systems[1].datasets[1].retention"
+    assert problem.line == line_of(text, "retention: tax\n".strip())
     assert "account_lifetime, tax_records" in problem.fix
 
 
 def test_the_controller_must_be_the_policys() -> None:
-    problem = _only(edit(shop_text(), ("controller: acme", "controller: other")))
+    text = edit(shop_text(), ("controller: acme", "controller: other"))
+    problem = _only(text)
     assert problem.path == "controller"
+    assert problem.line == line_of(text, "controller: other")
     assert problem.fix.startswith("write `controller: acme`")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from charter.connectors.base import Lookup, Strategy
+from charter.core.errors import CharterError
 from charter.datamap.graph import build_graph
 from charter.datamap.plan import Action, Plan, Planner, TaskSpec, plan_request, resolve_lookup
 from charter.datamap.schema import DataMap
@@ -78,6 +80,13 @@ def test_linked_identities_widen_the_plan() -> None:
     customers = linked.access[0]
     lookup = resolve_lookup(customers, {"email": ["a@x.example"], "phone": ["+8613800138000"]}, {})
     assert lookup.values == {"email": ("a@x.example",), "phone": ("+8613800138000",)}
+
+
+def test_an_unknown_identity_type_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(CharterError) as caught:
+        plan_request(shop(), ["email", "wechat"])
+    assert caught.value.message == "unknown identity type 'wechat'"
+    assert caught.value.fix == "Use one of: email, phone, account_id, visitor_id."
 
 
 def test_resolve_lookup_reads_identities_and_earlier_rows() -> None:

@@ -97,3 +97,19 @@ def test_keys_are_required_and_publishable_keys_refused(client: TestClient, sess
     assert r.status_code == 403
     r = client.post("/v1/datamaps", content=b"x", headers={**t.headers, "Content-Type": "application/xml"})
     assert r.status_code == 400
+
+
+def test_a_store_outside_the_policys_region_is_refused(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    """LAN-STORAGE-HK: with a Hong Kong policy, a dataset declared in the mainland cannot be published."""
+    t = make_tenant(sessions)
+    r = client.post("/v1/policies", content=shop_policy_text(t.controller_id, storage="HK").encode(),
+                    headers={**t.headers, **YAML})
+    assert r.status_code == 201, r.text
+    status, body = _publish(client, t, shop_text(t.controller_id))
+    assert status == 400
+    problems = body["error"]["problems"]  # type: ignore[index]
+    assert {p["path"] for p in problems} == {"systems[0].datasets[0].region", "systems[0].datasets[1].region",
+                                             "systems[1].datasets[0].region", "systems[1].datasets[1].region"}
+    assert all("outside the policy's storage regions (HK)" in p["message"] for p in problems)
+    hk = shop_text(t.controller_id).replace("region: CN", "region: HK")
+    assert _publish(client, t, hk)[0] == 201

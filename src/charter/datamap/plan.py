@@ -29,6 +29,7 @@ from charter.connectors.transforms import as_scalar
 from charter.datamap.graph import Edge, Graph, build_graph
 from charter.datamap.schema import DataMap
 from charter.datamap.specs import collection_spec, connection_spec
+from charter.subjects.normalise import parse_kind
 
 __all__ = ["Action", "LookupSource", "Plan", "Planner", "TaskSpec", "plan_request", "resolve_lookup"]
 
@@ -100,7 +101,8 @@ class Planner:
         self._position = {key: i for i, key in enumerate(self.graph.nodes)}
 
     def plan(self, identity_kinds: Iterable[str]) -> Plan:
-        kinds = tuple(sorted(set(identity_kinds)))
+        """The plan for a person known by these identity kinds; an unknown kind is a `CharterError`."""
+        kinds = tuple(sorted({parse_kind(kind).value for kind in identity_kinds}))
         distance = self.graph.distances(kinds)
         order = self._access_order(distance)
         step = {key: i for i, key in enumerate(order)}
