@@ -30,3 +30,10 @@ def test_the_package_exports_exactly_its_public_names() -> None:
     assert sorted(connectors.__all__) == connectors.__all__
     for name in connectors.__all__:
         assert getattr(connectors, name) is not None
+
+
+def test_the_data_map_package_exports_its_public_names() -> None:
+    import charter.datamap as datamap  # noqa: PLC0415, PLR0402 - the package under test
+
+    assert sorted(datamap.__all__) == datamap.__all__
+    assert all(getattr(datamap, name) is not None for name in datamap.__all__)

@@ -67,3 +67,12 @@ def test_a_hash_without_a_key_is_refused() -> None:
 def test_values_are_coerced_to_the_declared_type_when_they_read_as_it(value: object, field_type: FieldType,
                                                                        expected: object) -> None:
     assert coerce(value, field_type) == expected
+
+
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.decimals(allow_nan=False, allow_infinity=False,
+                                                                                places=3)),
+       st.integers(1, 10**6))
+def test_rounding_any_number_settles_after_one_pass(value: object, step: int) -> None:
+    erasure = ErasureSpec(strategy=Strategy.GENERALISE, round_to=step)
+    once = erased_value(erasure, value)
+    assert erased_value(erasure, once) == once

@@ -93,6 +93,7 @@ def test_features_without_an_equivalent_are_reported() -> None:
     fides = """
 dataset:
   - fides_key: Mongo Things
+    fides_meta: {namespace: {schema: app}, after: [x]}
     collections:
       - name: people
         fides_meta: {after: [other.thing]}
@@ -119,6 +120,8 @@ dataset:
     assert "random_string_rewrite" in report["dataset[0].collections[0].fields[4].fides_meta.masking_strategy_override"]
     dataset = result.document["systems"][0]["datasets"][0]
     assert (dataset["id"], dataset["kind"], dataset["region"]) == ("mongo_things", "mysql", "HK")
+    assert dataset["collections"][0]["db_schema"] == "app"
+    assert "not read" in report["dataset[0].fides_meta.after"]
     tags = dataset["collections"][0]["fields"][4]
     assert tags["erasure"] == "nullify"
     assert "type" not in tags
@@ -129,6 +132,11 @@ def test_a_file_that_is_not_a_fides_dataset_is_refused(text: str) -> None:
     with pytest.raises(FidesImportError) as caught:
         import_fides(text)
     assert caught.value.fix
+
+
+def test_only_sql_stores_can_be_imported(sample_text: str) -> None:
+    with pytest.raises(FidesImportError, match="cannot be imported as a redis store"):
+        import_fides(sample_text, kind=StoreKind.REDIS)
 
 
 # --- end to end on Fides' own data -------------------------------------------------------------------------------

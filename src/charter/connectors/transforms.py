@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from charter.connectors.base import ErasureSpec, FieldType, Granularity, Scalar, Strategy
 
@@ -91,9 +92,17 @@ def _rounded_down(value: object, step: int) -> object:
         return value
     if isinstance(value, int):
         return value - value % step
-    if isinstance(value, float | Decimal):
-        return type(value)((value // step) * step)
+    if isinstance(value, Decimal):
+        return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    if isinstance(value, float):
+        # Past 2**53 a float cannot hold every whole number, so a multiple of the step may not exist to round to.
+        if not math.isfinite(value) or abs(value) + step >= _FLOAT_EXACT:
+            return value
+        return float(math.floor(value / step) * step)
     return value
+
+
+_FLOAT_EXACT = 2.0**53
 
 
 def as_scalar(value: object) -> Scalar:

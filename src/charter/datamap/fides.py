@@ -3,8 +3,9 @@ could not be mapped, so a team can move over and review the differences.
 
 How fideslang maps:
 
-- each Fides dataset → one system holding one dataset (store kind, connection secret and region come from the
-  command line: Fides keeps them elsewhere); a retention rule `imported` to review;
+- each Fides dataset → one system holding one SQL dataset (store kind, connection secret and region come from
+  the command line: Fides keeps them elsewhere; `fides_meta.namespace.schema` → each collection's `db_schema`);
+  a retention rule `imported` to review;
 - `fides_meta.identity` → `identity:` (`email`, `phone_number` → `phone`); `primary_key`, `data_type`, `length`
   → `primary_key`, `type`, `length`; `references` → `references` with the same `direction`;
 - `data_categories` → `categories`, keeping the personal ones (`system.*` is not personal data and is dropped);
@@ -89,11 +90,16 @@ class _Importer:
         for extra in sorted(set(raw) - {"fides_key", "name", "description", "collections", "data_categories",
                                         "organization_fides_key", "tags", "fides_meta"}):
             self.note(f"{path}.{extra}", f"`{extra}` has no place in a Charter data map", "left out")
-        if raw.get("fides_meta"):
-            self.note(f"{path}.fides_meta", "dataset-level `fides_meta` (connection details) is not read",
-                      "the connection comes from the secret named under `connection:`")
+        meta: Mapping[str, Any] = raw.get("fides_meta") or {}
+        namespace: Mapping[str, Any] = meta.get("namespace") or {}
+        for option in sorted(set(meta) - {"namespace"}):
+            self.note(f"{path}.fides_meta.{option}", f"dataset option `{option}` is not read",
+                      "left out: the connection comes from the secret named under `connection:`")
         collections = [self.collection(c, f"{path}.collections[{i}]", key, slugs)
                        for i, c in enumerate(_list(raw.get("collections"), f"{path}.collections"))]
+        if namespace.get("schema"):
+            collections = [{"name": c["name"], "db_schema": str(namespace["schema"]),
+                            **{k: v for k, v in c.items() if k != "name"}} for c in collections]
         dataset: dict[str, Any] = {"id": slug, "kind": self.kind.value}
         if self.kind is not StoreKind.MANUAL:
             dataset["connection"] = {"secret": self.secret or _secret_name(slug)}
@@ -232,6 +238,10 @@ class _Importer:
 def import_fides(text: str, *, kind: StoreKind = StoreKind.POSTGRESQL, region: str | None = None,
                  secret: str | None = None, controller: str | None = None, version: str = "1") -> FidesImport:
     """Map every dataset of a fideslang file (`dataset: [...]`) to a Charter data map."""
+    if not kind.is_sql:
+        raise FidesImportError(f"a Fides dataset cannot be imported as a {kind} store",
+                               fix="Import it as postgresql, mysql or sqlite; describe Redis, webhook and manual "
+                                   "stores by hand (docs/datamap.md).")
     datasets = _datasets(text)
     importer = _Importer(kind=kind, region=region, secret=secret)
     slugs = {str(d.get("fides_key", "")): _slug(str(d.get("fides_key", ""))) for d in datasets}
