@@ -6,11 +6,11 @@ Each operation is one `POST {url}/{endpoint}` with a JSON body:
 {"operation": "retrieve", "collection": "favourites", "lookup": {"user_id": [42]}, "fields": [...]}
 ```
 
-`operation` is `test`, `retrieve` (answer `{"rows": [...]}`), `erase` (answer `{"rows_deleted": n,
-"rows_changed": n}`) or `rectify` (answer `{"rows_changed": n}`). The `Charter-Signature` header reads
-`t=<unix time>,v1=<hex HMAC-SHA256(key, "<t>." + body)>`; the host checks it with `verify_signature` (or its own
-code) and refuses stale or unsigned calls. `Idempotency-Key` is the same for a repeated call, so a host can
-answer a retry from memory; erasing twice must do no harm either way.
+`operation` is `test` (posted to the base URL), `retrieve` (answer `{"rows": [...]}`), `erase` (answer
+`{"rows_deleted": n, "rows_changed": n}`) or `rectify` (answer `{"rows_changed": n}`). The `Charter-Signature`
+header reads `t=<unix time>,v1=<hex HMAC-SHA256(key, "<t>." + body)>`; the host checks it with
+`verify_signature` (or its own code) and refuses stale or unsigned calls. `Idempotency-Key` is the same for a
+repeated call, so a host can answer a retry from memory; erasing twice must do no harm either way.
 """
 
 from __future__ import annotations
