@@ -50,3 +50,46 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_mariadb_database() -> Iterator[str]:
+    """A new, empty MariaDB database (`charter_t_<hex>`), dropped afterwards."""
+    import pymysql  # noqa: PLC0415 - only when MariaDB tests run
+
+    require("MariaDB", MARIADB)
+    name = f"charter_t_{uuid.uuid4().hex[:12]}"
+
+    def run(sql: str) -> None:
+        conn = pymysql.connect(host=MARIADB[0], port=MARIADB[1], user="root", password="", autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    run(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    try:
+        yield f"mysql+pymysql://root@{MARIADB[0]}:{MARIADB[1]}/{name}?charset=utf8mb4"
+    finally:
+        run(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@contextmanager
+def fresh_redis_prefix() -> Iterator[tuple[str, str]]:
+    """Redis's URL and a random key prefix (`charter_t_<hex>:`); every key under the prefix is deleted afterwards."""
+    import redis  # noqa: PLC0415 - only when Redis tests run
+
+    require("Redis", REDIS)
+    url = f"redis://{REDIS[0]}:{REDIS[1]}/0"
+    prefix = f"charter_t_{uuid.uuid4().hex[:12]}:"
+    try:
+        yield url, prefix
+    finally:
+        client = redis.Redis.from_url(url)
+        try:
+            keys = list(client.scan_iter(match=prefix + "*", count=500))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()

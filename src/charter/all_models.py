@@ -1,14 +1,17 @@
-"""Imports every model module so `Base.metadata` knows all tables (for Alembic and test set-up)."""
+"""Imports every model module so `Base.metadata` knows all tables (for Alembic and test set-up).
 
-from charter.accounts import models as accounts_models
-from charter.audit import models as audit_models
-from charter.core import models as core_models
+One import per line, kept sorted, so parallel branches each add a line without colliding.
+"""
+
+import charter.accounts.models
+import charter.audit.models
+import charter.core.models
+import charter.datamap.models
+import charter.outbox.models
+import charter.policy.models
+import charter.subjects.models  # noqa: F401 - imported for their tables
 from charter.core.db import Base
-from charter.outbox import models as outbox_models
-from charter.policy import models as policy_models
-from charter.subjects import models as subjects_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "core_models", "metadata", "outbox_models", "policy_models",
-           "subjects_models"]
+__all__ = ["metadata"]

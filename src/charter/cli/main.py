@@ -9,7 +9,7 @@ from rich.table import Table
 
 from charter.accounts.services import ControllerService
 from charter.audit.services import AuditLog
-from charter.cli import accounts, demo, outbox, policy
+from charter.cli import accounts, datamap, demo, outbox, policy
 from charter.cli.shell import console, fail, unit_of_work
 from charter.core.db import make_engine
 from charter.core.errors import CharterError
@@ -18,6 +18,7 @@ from charter.migrations import current_revision, head_revision, upgrade
 
 app = typer.Typer(help="Charter keeps the promises a privacy policy makes.", no_args_is_help=True)
 app.add_typer(policy.app, name="policy")
+app.add_typer(datamap.app, name="datamap")
 app.add_typer(accounts.controller_app, name="controller")
 app.add_typer(accounts.admin_app, name="admin")
 app.add_typer(accounts.keys_app, name="keys")

@@ -41,13 +41,18 @@ _P, _N = CoverageStatus.PARTIAL, CoverageStatus.NOT_YET
 
 # What exists: policy schema/check/diff/render (tests/policy), jurisdiction rule packs (tests/jurisdictions),
 # encrypted identities with blind index (tests/subjects), hash-chained audit log (tests/audit), argon2id staff
-# passwords and API keys (tests/accounts).
+# passwords and API keys (tests/accounts), the data map with its checks, plan and connectors (tests/datamap,
+# tests/connectors).
 _CHECK = "charter.policy.check"
 _DIFF = "charter.policy.diff classifies material changes (test: tests/policy/test_diff.py)"
 _CONSENT = "consent ledger (issue 3)"
 _REQUESTS = "requests (issue 4)"
 _CENTRE = "privacy centre (issue 5)"
 _RETENTION = "retention/incidents (issue 8)"
+_DATAMAP_REGION = (
+    "charter.datamap.check refuses a data map whose dataset is stored outside the policy's storage regions, and "
+    "publishing runs that check (tests: tests/datamap/test_check.py, tests/web/test_datamaps_api.py)"
+)
 _SECURITY = (
     "charter.accounts.passwords hashes staff passwords with argon2id and charter.audit chains every event "
     "(tests: tests/accounts, tests/audit); staff roles, audited staff reads and verified backups: not yet"
@@ -84,13 +89,14 @@ REGISTRY: dict[str, Enforcement] = {
     "LAN-STORAGE-HK": Enforcement(
         _P,
         f"{_CHECK} flags a recipient region outside the storage regions without a cross-border basis (test: "
-        f"tests/policy/test_check.py); store regions and the transfer gate: {_CONSENT}",
+        f"tests/policy/test_check.py); {_DATAMAP_REGION}; the transfer gate: {_CONSENT}",
     ),
     "LAN-RETENTION": Enforcement(_N, f"{_RETENTION}: retention rules, sweeps and legal holds"),
     "LAN-ACCOUNT-LINK": Enforcement(
         _P,
         "charter.subjects resolves several encrypted identities to one subject (test: tests/subjects); "
-        f"access and erasure across them: {_REQUESTS}",
+        "charter.datamap.plan covers every collection any of the linked identity kinds leads to (test: "
+        f"tests/datamap/test_plan.py); running access and erasure across them: {_REQUESTS}",
     ),
     "LAN-SECURITY": Enforcement(_P, _SECURITY),
     "LAN-BREACH": Enforcement(_N, f"{_RETENTION}: incident workflow, notices and regulator report"),
@@ -159,7 +165,7 @@ REGISTRY: dict[str, Enforcement] = {
     "LUB-STORAGE-CN": Enforcement(
         _P,
         f"{_CHECK} requires explicit consent among the cross-border bases for data leaving the mainland (test: "
-        f"tests/policy/test_check.py); the transfer gate: {_CONSENT}",
+        f"tests/policy/test_check.py); {_DATAMAP_REGION}; the transfer gate: {_CONSENT}",
     ),
     "LUB-CHANGE": Enforcement(_P, f"{_DIFF}: a reduced right needs fresh consent; the re-consent prompt: {_CENTRE}"),
     "LUB-CONTACT": Enforcement(

@@ -14,7 +14,7 @@ from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import errors
-from charter.web.api import policies
+from charter.web.api import datamaps, policies
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outbox_sender = sender
     errors.install(app)
     app.include_router(policies.router)
+    app.include_router(datamaps.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,0 +1,232 @@
+"""`SqlConnector`: PostgreSQL, MySQL/MariaDB and SQLite through SQLAlchemy Core.
+
+Connection handling lives here; the statements come from `sql_queries`. Before touching a table the connector
+checks that the table and every declared column exist, so a data map that names a missing one fails with an
+error naming it instead of silently matching nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, inspect, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchTableError,
+    OperationalError,
+    SQLAlchemyError,
+)
+
+from charter.connectors import sql_queries as q
+from charter.connectors.base import (
+    CollectionSpec,
+    ConnectionTest,
+    Connector,
+    ConnectorError,
+    ErasureRecord,
+    Lookup,
+    MissingColumn,
+    MissingTable,
+    RectifyRecord,
+    Retrieved,
+    Scalar,
+    StoreKind,
+)
+from charter.connectors.transforms import erased_value
+from charter.core.db import normalise_url
+
+__all__ = ["SqlConnector"]
+
+_KINDS = {"postgresql": StoreKind.POSTGRESQL, "mysql": StoreKind.MYSQL, "mariadb": StoreKind.MYSQL,
+          "sqlite": StoreKind.SQLITE}
+_REFUSALS: tuple[tuple[type[DBAPIError], str], ...] = (
+    (IntegrityError, "a constraint (NOT NULL, unique or foreign key) refused the change"),
+    (DataError, "a value does not fit the column's type or length"),
+    (OperationalError, "the database could not run it (unreachable, locked, or an object is missing)"),
+)
+
+
+class SqlConnector(Connector):
+    """One SQL database. `url` is a SQLAlchemy URL (credentials included), e.g. from a named secret."""
+
+    def __init__(self, url: str, *, hash_key: bytes | None = None, pool_size: int = 5) -> None:
+        parsed = make_url(normalise_url(url))
+        kind = _KINDS.get(parsed.get_backend_name())
+        if kind is None:
+            raise ConnectorError(f"{parsed.get_backend_name()!r} databases are not supported",
+                                 fix="Use a postgresql://, mysql:// (MariaDB too) or sqlite:/// URL.")
+        self.kind = kind
+        self.hash_key = hash_key
+        self.engine = _engine(parsed.render_as_string(hide_password=False), kind, pool_size)
+        self._columns: dict[tuple[str | None, str], frozenset[str]] = {}
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def test_connection(self) -> ConnectionTest:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError as exc:
+            return ConnectionTest(ok=False, message=_connect_failure(exc))
+        return ConnectionTest(ok=True, message=f"connected to {self.dialect}")
+
+    def verify(self, spec: CollectionSpec) -> None:
+        """Raise `MissingTable`/`MissingColumn` unless the table and every declared column exist."""
+        with self._guard(spec, "checking"), self.engine.connect() as conn:
+            self._verify(conn, spec)
+
+    def retrieve(self, spec: CollectionSpec, lookup: Lookup) -> Retrieved:
+        if lookup.is_empty:
+            return Retrieved(collection=spec.qualified_name)
+        tbl = q.table_of(spec)
+        with self._guard(spec, "reading"), self.engine.connect() as conn:
+            self._verify(conn, spec)
+            rows = conn.execute(q.select_rows(tbl, spec, lookup)).mappings().all()
+        return Retrieved(collection=spec.qualified_name, rows=tuple(dict(r) for r in rows))
+
+    def erase(self, spec: CollectionSpec, lookup: Lookup) -> ErasureRecord:
+        fields = {f.name: f.erasure.strategy for f in spec.fields if f.erasure is not None}
+        record = ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held)
+        if lookup.is_empty or not (spec.deletes_rows or spec.erased_fields):
+            return record
+        tbl = q.table_of(spec)
+        with self._guard(spec, "erasing"), self.engine.begin() as conn:
+            self._verify(conn, spec)
+            if spec.deletes_rows:
+                deleted = conn.execute(q.delete_rows(tbl, spec, lookup)).rowcount
+                return record.model_copy(update={"rows_deleted": deleted})
+            if q.is_bulk(spec.erased_fields):
+                statement = q.bulk_erasure(tbl, spec, lookup, self.dialect)
+                changed = conn.execute(statement).rowcount if statement is not None else 0
+            else:
+                changed = self._erase_row_by_row(conn, spec, lookup)
+        return record.model_copy(update={"rows_changed": changed})
+
+    def rectify(self, spec: CollectionSpec, lookup: Lookup, field: str, value: Scalar) -> RectifyRecord:
+        if lookup.is_empty:
+            return RectifyRecord(collection=spec.qualified_name, field=field)
+        _declared(spec, field)
+        tbl = q.table_of(spec)
+        with self._guard(spec, "correcting"), self.engine.begin() as conn:
+            self._verify(conn, spec)
+            changed = conn.execute(q.rectify_rows(tbl, spec, lookup, field, value)).rowcount
+        return RectifyRecord(collection=spec.qualified_name, field=field, rows_changed=changed)
+
+    # --- internals ---------------------------------------------------------------------------------------------
+
+    def _erase_row_by_row(self, conn: Connection, spec: CollectionSpec, lookup: Lookup) -> int:
+        """Strategies computed in Python (keyed hash, prefix, rounding): read, compute, write each changed row."""
+        tbl = q.table_of(spec)
+        params: list[dict[str, Any]] = []
+        for row in conn.execute(q.rows_for_erasure(tbl, spec, lookup)).mappings():
+            old = dict(row)
+            new = {f.name: self._erased(f.name, spec, old[f.name]) for f in spec.erased_fields}
+            if any(new[name] != old[name] for name in new):
+                params.append(q.row_parameters(spec, old, new))
+        if params:
+            conn.execute(q.row_update(tbl, spec), params)
+        return len(params)
+
+    def _erased(self, name: str, spec: CollectionSpec, value: object) -> object:
+        field = spec.field(name)
+        assert field.erasure is not None  # noqa: S101 - only erased fields come here
+        try:
+            return erased_value(field.erasure, value, hash_key=self.hash_key, length=field.length)
+        except ValueError as exc:
+            raise ConnectorError(f"field {spec.qualified_name}.{name} is erased with a keyed hash, but no hash key "
+                                 "was given", fix="Name the key's secret in the dataset's `hash_key:`.") from exc
+
+    def _verify(self, conn: Connection, spec: CollectionSpec) -> None:
+        table = spec.table or spec.name
+        key = (spec.db_schema, table)
+        columns = self._columns.get(key)
+        if columns is None:
+            columns = _columns_of(conn, spec, table)
+            self._columns[key] = columns
+        missing = [f.name for f in spec.fields if f.name not in columns]
+        if missing:
+            where = _where(spec)
+            raise MissingColumn(
+                f"the data map's collection {spec.qualified_name} names column(s) {', '.join(missing)} that "
+                f"{where} does not have",
+                fix=f"Correct the field names in the data map (the table has: {', '.join(sorted(columns))}), "
+                    "or add the columns to the database.", field=f"{spec.qualified_name}.{missing[0]}")
+
+    @contextmanager
+    def _guard(self, spec: CollectionSpec, doing: str) -> Iterator[None]:
+        """Database errors become `ConnectorError`s that name the table and never quote the database's message,
+        which can contain the row's values."""
+        try:
+            yield
+        except DBAPIError as exc:
+            reason = next((text for cls, text in _REFUSALS if isinstance(exc, cls)), "the statement failed")
+            code = _error_code(exc)
+            raise ConnectorError(
+                f"{doing} {_where(spec)} for collection {spec.qualified_name} failed: {reason}"
+                + (f" (database error {code})" if code else ""),
+                fix="Check the data map against the table (types, NOT NULL columns, constraints) and the database's "
+                    "own log for details.") from None
+
+
+def _engine(url: str, kind: StoreKind, pool_size: int) -> Engine:
+    if kind is StoreKind.SQLITE:
+        return create_engine(_sqlite_read_write(url), connect_args={"check_same_thread": False, "uri": True})
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size)
+
+
+def _sqlite_read_write(url: str) -> str:
+    """Open an existing SQLite file only: a mistyped path must fail, not create an empty database."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return url
+    return f"sqlite:///file:{Path(database).resolve()}?mode=rw&uri=true"
+
+
+def _columns_of(conn: Connection, spec: CollectionSpec, table: str) -> frozenset[str]:
+    inspector = inspect(conn)
+    try:
+        return frozenset(c["name"] for c in inspector.get_columns(table, schema=spec.db_schema))
+    except NoSuchTableError:
+        tables = sorted(inspector.get_table_names(schema=spec.db_schema))
+        shown = ", ".join(tables[:30]) + (" …" if len(tables) > 30 else "")
+        raise MissingTable(
+            f"the data map's collection {spec.qualified_name} names {_where(spec)}, which does not exist",
+            fix=f"Correct `table:` (or the collection name) in the data map (the database has: "
+                f"{shown or 'no tables'}), or create the table.", field=spec.qualified_name) from None
+
+
+def _declared(spec: CollectionSpec, field: str) -> None:
+    if all(f.name != field for f in spec.fields):
+        raise ConnectorError(f"collection {spec.qualified_name} has no field {field!r} in the data map",
+                             fix="Rectify a field the data map declares.", field=field)
+
+
+def _where(spec: CollectionSpec) -> str:
+    name = spec.table or spec.name
+    return f"table {spec.db_schema}.{name}" if spec.db_schema else f"table {name}"
+
+
+def _error_code(exc: DBAPIError) -> str:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate)
+    args = getattr(orig, "args", ())
+    return str(args[0]) if args and isinstance(args[0], int) else ""
+
+
+def _connect_failure(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return f"cannot connect: {first}"
