@@ -9,7 +9,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from lubpur.models import Staff, User
 from lubpur.policy import load_policy
+from lubpur.security import hash_password
 from lubpur.settings import POLICY_FILE
 
 POLICY_VERSION = load_policy(POLICY_FILE).version
@@ -61,3 +65,28 @@ def register(client: TestClient, **overrides: str) -> dict[str, str]:
 def post(client: TestClient, path: str, data: dict[str, Any] | None = None, *, csrf_from: str = "/me",
          **kwargs: Any) -> Response:
     return client.post(path, data={"csrf": csrf(client, csrf_from), **(data or {})}, **kwargs)
+
+
+def make_staff(session: Session, password: str = "Staff-pass-2023") -> tuple[str, str]:
+    address = unique_email("staff")
+    session.add(Staff(email=address, name="客服小润", password_hash=hash_password(password)))
+    session.commit()
+    return address, password
+
+
+def staff_login(client: TestClient, session: Session) -> None:
+    address, password = make_staff(session)
+    response = client.post("/staff/login", data={"csrf": csrf(client, "/staff/login"), "email": address,
+                                                 "password": password})
+    assert response.url.path == "/staff", response.text
+
+
+def user_by_email(session: Session, address: str) -> User:
+    session.expire_all()
+    user = session.scalars(select(User).where(User.email == address)).one()
+    return user
+
+
+def count(session: Session, model: type[Any], *where: Any) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0

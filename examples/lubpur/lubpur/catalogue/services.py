@@ -61,6 +61,10 @@ def product(session: Session, product_id: int) -> Product:
     return found
 
 
+def find(session: Session, product_id: str) -> Product | None:
+    return session.get(Product, int(product_id)) if product_id.strip().isdigit() else None
+
+
 def as_dict(p: Product) -> dict[str, Any]:
     return {c.name: getattr(p, c.name) for c in Product.__table__.columns}
 

@@ -95,7 +95,7 @@ def purchase_create(ctx: CtxDep, *, csrf: F = "", product_id: F = "", product_te
         purchases.create(ctx.session, user, form)
     except InputError as exc:
         ctx.session.rollback()
-        item = catalogue.product(ctx.session, int(product_id)) if product_id.isdigit() else None
+        item = catalogue.find(ctx.session, product_id)
         return ctx.form_error("me/purchase_new.html", exc, item=item, form=form.__dict__, units=purchases.UNITS)
     ctx.session.commit()
     return redirect("/me/purchases", ok="purchase_sent")
