@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from lubpur import points, validate
 from lubpur.db import utcnow
 from lubpur.errors import NotFound
-from lubpur.models import Consultation, ConsultationMessage
+from lubpur.models import Consultation, ConsultationMessage, User
 
 
 def start(session: Session, user_id: int, subject: str, body: str) -> Consultation:
@@ -57,3 +57,7 @@ def post(session: Session, conv: Consultation, body: str, *, staff_id: int | Non
 def inbox(session: Session, limit: int = 100) -> list[Consultation]:
     query = select(Consultation).order_by(Consultation.status.desc(), Consultation.updated_at.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def customer_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())

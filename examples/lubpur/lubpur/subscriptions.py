@@ -186,3 +186,7 @@ def tracking_events(session: Session, sub: Subscription) -> list[EmailTrackingEv
     query = (select(EmailTrackingEvent).join(NewsletterDelivery)
              .where(NewsletterDelivery.subscription_id == sub.id).order_by(EmailTrackingEvent.id))
     return list(session.scalars(query))
+
+
+def recent_issues(session: Session, limit: int = 20) -> list[Newsletter]:
+    return list(session.scalars(select(Newsletter).order_by(Newsletter.id.desc()).limit(limit)))

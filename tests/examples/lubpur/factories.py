@@ -9,12 +9,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from lubpur.models import Staff, User
 from lubpur.policy import load_policy
 from lubpur.security import hash_password
 from lubpur.settings import POLICY_FILE
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 POLICY_VERSION = load_policy(POLICY_FILE).version
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -67,7 +67,7 @@ def post(client: TestClient, path: str, data: dict[str, Any] | None = None, *, c
     return client.post(path, data={"csrf": csrf(client, csrf_from), **(data or {})}, **kwargs)
 
 
-def make_staff(session: Session, password: str = "Staff-pass-2023") -> tuple[str, str]:
+def make_staff(session: Session, password: str = "Staff-pass-2023") -> tuple[str, str]:  # noqa: S107 - test secret
     address = unique_email("staff")
     session.add(Staff(email=address, name="客服小润", password_hash=hash_password(password)))
     session.commit()
@@ -83,8 +83,7 @@ def staff_login(client: TestClient, session: Session) -> None:
 
 def user_by_email(session: Session, address: str) -> User:
     session.expire_all()
-    user = session.scalars(select(User).where(User.email == address)).one()
-    return user
+    return session.scalars(select(User).where(User.email == address)).one()
 
 
 def count(session: Session, model: type[Any], *where: Any) -> int:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lubpur import accounts, consultation, mailer, purchases, subscriptions
 from lubpur.errors import InputError
-from lubpur.models import Newsletter, User
+from lubpur.models import User
 from lubpur.subscriptions import IssueForm
 from lubpur.web.deps import STAFF_COOKIE, CtxDep, redirect, set_cookie
 
@@ -50,7 +50,7 @@ def logout(ctx: CtxDep, *, csrf: F = "") -> RedirectResponse:
 def inbox(ctx: CtxDep) -> HTMLResponse:
     ctx.require_staff()
     rows = consultation.inbox(ctx.session)
-    names = {u.id: u.name for u in ctx.session.query(User).filter(User.id.in_({c.user_id for c in rows}))}
+    names = consultation.customer_names(ctx.session, {c.user_id for c in rows})
     return ctx.render("staff/inbox.html", rows=rows, names=names)
 
 
@@ -100,8 +100,7 @@ def quote(ctx: CtxDep, request_id: int, *, csrf: F = "", reply: F = "") -> Respo
 @router.get("/newsletters", response_class=HTMLResponse)
 def newsletters(ctx: CtxDep) -> HTMLResponse:
     ctx.require_staff()
-    issues = ctx.session.query(Newsletter).order_by(Newsletter.id.desc()).limit(20).all()
-    return ctx.render("staff/newsletters.html", issues=issues, form={})
+    return ctx.render("staff/newsletters.html", issues=subscriptions.recent_issues(ctx.session), form={})
 
 
 @router.post("/newsletters", response_class=HTMLResponse)
@@ -114,8 +113,8 @@ def send_newsletter(ctx: CtxDep, *, csrf: F = "", subject_zh: F = "", subject_en
         issue = subscriptions.create_issue(ctx.session, form)
     except InputError as exc:
         ctx.session.rollback()
-        issues = ctx.session.query(Newsletter).order_by(Newsletter.id.desc()).limit(20).all()
-        return ctx.form_error("staff/newsletters.html", exc, issues=issues, form=form.__dict__)
+        return ctx.form_error("staff/newsletters.html", exc, issues=subscriptions.recent_issues(ctx.session),
+                              form=form.__dict__)
     mails = subscriptions.send_issue(ctx.session, ctx.privacy, issue, ctx.settings.base_url)
     ctx.session.commit()
     mailer.send(ctx.settings, mails)
