@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -16,10 +15,7 @@ from lubpur.web.app import create_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.examples.lubpur.mailbox import Mailbox
-from tests.live import browser, page
 from tests.services import fresh_postgres_database
-
-__all__ = ["browser", "page"]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -72,5 +68,3 @@ def db(lubpur_sessions: sessionmaker[Session]) -> Iterator[Session]:
     with lubpur_sessions() as session:
         yield session
 
-
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
