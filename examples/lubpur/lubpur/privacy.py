@@ -215,8 +215,9 @@ class LocalPrivacy:
     def _obligations(self, purpose: str) -> frozenset[str]:
         if purpose == "marketing_email":
             # 互联网电子邮件服务管理办法 art. 13: commercial email says 广告/AD at the front of its subject.
-            prefix = {"ad_subject_prefix"} if "CN" in self._policy.jurisdictions else set()
-            return frozenset({"one_click_unsubscribe", *prefix})
+            # The codes are the ones Charter's decisions use (`subject_prefix_ad`, `unsubscribe_link`).
+            prefix = {"subject_prefix_ad"} if "CN" in self._policy.jurisdictions else set()
+            return frozenset({"unsubscribe_link", *prefix})
         return frozenset()
 
 

@@ -121,7 +121,7 @@ def send_issue(session: Session, privacy: Privacy, issue: Newsletter, base_url: 
         session.add(NewsletterDelivery(newsletter_id=issue.id, subscription_id=sub.id,
                                        tracking_token_hash=token_hash(tracking) if tracking else None))
         mails.append(compose(issue, sub, base_url, tracking=tracking,
-                             is_ad_prefixed="ad_subject_prefix" in decision.obligations))
+                             is_ad_prefixed="subject_prefix_ad" in decision.obligations))
     issue.sent_at = utcnow()
     session.flush()
     return mails

@@ -24,7 +24,7 @@ def test_non_essential_purposes_are_denied_until_the_person_says_yes(db: Session
         assert not decision.is_allowed and decision.reasons == ("no_consent",) and decision.source == "local"
     privacy.record_choice(subject, "marketing_email", is_granted=True, evidence=EVIDENCE)
     decision = privacy.decide(subject, "marketing_email")
-    assert decision.is_allowed and {"ad_subject_prefix", "one_click_unsubscribe"} <= decision.obligations
+    assert decision.is_allowed and {"subject_prefix_ad", "unsubscribe_link"} <= decision.obligations
     privacy.record_choice(subject, "marketing_email", is_granted=False, evidence=EVIDENCE)
     assert privacy.decide(subject, "marketing_email").reasons == ("consent_withdrawn",)
     db.rollback()

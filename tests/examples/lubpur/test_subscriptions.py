@@ -95,7 +95,7 @@ def test_stopping_tracking_takes_effect_at_once(web: TestClient, db: Session, ma
     assert "/t/o/" not in html_of(_newsletter(mailbox, address, "九月特惠 C4"))
 
 
-def test_one_click_unsubscribe_stops_mail_at_once_and_deletes_the_subscription(
+def test_unsubscribe_link_stops_mail_at_once_and_deletes_the_subscription(
         web: TestClient, db: Session, mailbox: Mailbox) -> None:
     address = unique_email("leaver")
     _subscribe(web, mailbox, address, tracking=True)
