@@ -17,7 +17,12 @@ from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.settings import Settings
 from charter.migrations import upgrade
+from tests.live import browser, page
 from tests.services import fresh_postgres_database
+
+# One Playwright instance for the whole run: a second session-scoped one (say, from a sub-folder's conftest) fails
+# with "Sync API inside the asyncio loop" while the first is alive.
+__all__ = ["browser", "page"]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

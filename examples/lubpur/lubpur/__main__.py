@@ -1,0 +1,3 @@
+from lubpur.cli import main
+
+main()

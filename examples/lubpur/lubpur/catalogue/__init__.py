@@ -1,0 +1,1 @@
+"""The lubricant catalogue: generated products, search, and data sheets."""
