@@ -5,8 +5,11 @@ from charter.audit import models as audit_models
 from charter.core import models as core_models
 from charter.core.db import Base
 from charter.policy import models as policy_models
+from charter.ratelimit import models as ratelimit_models
+from charter.sessions import models as sessions_models
 from charter.subjects import models as subjects_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "core_models", "metadata", "policy_models", "subjects_models"]
+__all__ = ["accounts_models", "audit_models", "core_models", "metadata", "policy_models", "ratelimit_models",
+           "sessions_models", "subjects_models"]
