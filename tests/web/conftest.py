@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from charter.core.settings import Settings
+from tests.web.pages import browser
 
 
 @pytest.fixture(scope="session")
@@ -24,5 +24,4 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 @pytest.fixture
 def web(app: FastAPI) -> TestClient:
     """A client with no cookies and an address of its own, so attempt limits of other tests never apply."""
-    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    return TestClient(app, client=(address, 50000), follow_redirects=False)
+    return browser(app)

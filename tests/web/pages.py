@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import httpx
 import pyotp
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.factories import StaffAccount
@@ -44,3 +46,10 @@ def sign_in(client: TestClient, account: StaffAccount, *, steps_ahead: int = 0) 
                   {"code": code(account.totp_secret, steps_ahead)})
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/admin"
+
+
+def browser(app: FastAPI, *, lang: str | None = None, base_url: str = "http://testserver") -> TestClient:
+    """A new browser: no cookies but the language, and an address of its own (attempt limits are per address)."""
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    return TestClient(app, client=(address, 50000), base_url=base_url, follow_redirects=False,
+                      cookies={"lang": lang} if lang else None)

@@ -13,7 +13,7 @@ from charter.accounts.models import StaffUser
 from charter.audit.models import AuditEvent
 from charter.sessions.models import WebSession
 from tests.factories import make_controller, make_staff
-from tests.web.pages import code, csrf_of, post_form, sign_in
+from tests.web.pages import browser, code, csrf_of, post_form, sign_in
 
 
 def _controller(sessions: sessionmaker[Session]) -> str:
@@ -64,7 +64,7 @@ def test_session_cookie_is_httponly_samesite_and_path_scoped(web: TestClient,
 
 
 def test_cookies_are_secure_over_https(app: object, sessions: sessionmaker[Session]) -> None:
-    client = TestClient(app, base_url="https://testserver", follow_redirects=False)  # type: ignore[arg-type]
+    client = browser(app, base_url="https://testserver")  # type: ignore[arg-type]
     account = make_staff(sessions, _controller(sessions))
     page = client.get("/admin/sign-in")
     assert "secure" in page.headers["set-cookie"].lower()
@@ -148,11 +148,11 @@ def test_the_lockout_is_kept_in_the_database_so_another_worker_sees_it(
     from charter.web.app import create_app  # noqa: PLC0415 - a second app: another worker
 
     account = make_staff(sessions, _controller(sessions))
-    first = TestClient(app, client=("10.9.9.1", 1), follow_redirects=False)  # type: ignore[arg-type]
+    first = browser(app)  # type: ignore[arg-type]
     for _ in range(5):
         _password(first, account.controller_id, account.email, "wrong password!")
     other_worker = create_app(settings)  # type: ignore[arg-type]
-    second = TestClient(other_worker, client=("10.9.9.2", 1), follow_redirects=False)
+    second = browser(other_worker)
     assert _password(second, account.controller_id, account.email, account.password) == 429
     other_worker.state.engine.dispose()
 

@@ -13,7 +13,7 @@ from charter.accounts.models import Role
 from charter.web import admin
 from charter.web.admin.nav import ADMIN_NAV
 from tests.factories import StaffAccount, make_controller, make_staff, publish_policy
-from tests.web.pages import csrf_of, sign_in
+from tests.web.pages import browser, csrf_of, sign_in
 from tests.web.routes import page_routes
 
 PUBLIC = {
@@ -70,7 +70,7 @@ def office(app: FastAPI, sessions: sessionmaker[Session]) -> Office:
     staff = {role: make_staff(sessions, cid, role.value) for role in Role}
     clients = {}
     for role, account in staff.items():
-        clients[role] = TestClient(app, client=(f"10.1.{role.rank}.{account.id % 250}", 1), follow_redirects=False)
+        clients[role] = browser(app)
         sign_in(clients[role], account)
     return Office(cid, staff, clients, make_staff(sessions, cid, "viewer"))
 
@@ -114,7 +114,7 @@ def test_staff_see_only_their_own_controller(app: FastAPI, sessions: sessionmake
     publish_policy(sessions, theirs, "7.7")
     me = make_staff(sessions, mine, "admin")
     stranger = make_staff(sessions, theirs, "admin")
-    client = TestClient(app, client=("10.3.0.1", 1), follow_redirects=False)
+    client = browser(app)  # type: ignore[arg-type]
     sign_in(client, me)
     assert client.get("/admin/policies/v/1.0").status_code == 200
     assert client.get("/admin/policies/v/7.7").status_code == 404
@@ -129,7 +129,7 @@ def test_staff_see_only_their_own_controller(app: FastAPI, sessions: sessionmake
     audit = client.get("/admin/audit").text
     assert theirs not in audit
     # Their credentials do not open my controller either.
-    other = TestClient(app, client=("10.3.0.2", 1), follow_redirects=False)
+    other = browser(app)  # type: ignore[arg-type]
     r = other.post("/admin/sign-in", data={"csrf": csrf_of(other.get("/admin/sign-in").text), "controller": mine,
                                            "email": stranger.email, "password": stranger.password})
     assert r.status_code == 401
