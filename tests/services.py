@@ -50,3 +50,20 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_mariadb_database() -> Iterator[str]:
+    """A new, empty MariaDB database (utf8mb4) for this run, dropped afterwards."""
+    import pymysql  # noqa: PLC0415 - only when MariaDB tests run
+
+    require("MariaDB", MARIADB)
+    name = f"charter_test_{uuid.uuid4().hex[:12]}"
+    admin = {"host": MARIADB[0], "port": MARIADB[1], "user": "root", "password": "", "autocommit": True}
+    with pymysql.connect(**admin) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    try:
+        yield f"mysql+pymysql://root@{MARIADB[0]}:{MARIADB[1]}/{name}?charset=utf8mb4"
+    finally:
+        with pymysql.connect(**admin) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
