@@ -114,6 +114,10 @@ class AccountService:
             user.password_hash = hash_password(password)
         return user, self._record_login(user, "success", client)
 
+    def record_sign_in(self, user: User, client: ClientInfo) -> LoginEvent:
+        """Registration signs the new account in: recorded like any other login."""
+        return self._record_login(user, "success", client)
+
     def _recent_failures(self, user_id: int) -> int:
         since = utcnow() - LOCK_WINDOW
         last_success = self.session.scalar(

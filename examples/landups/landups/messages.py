@@ -110,6 +110,7 @@ _M: dict[str, tuple[str, str, str]] = {
     "field.username": ("landups.com username", "landups.com 用户名", "landups.com 用戶名稱"),
     "field.query": ("Account ID or email", "账号 ID 或邮箱", "帳戶 ID 或電郵"),
     "field.reason": ("Reason for this access", "访问原因", "存取原因"),
+    "field.role": ("Role", "角色", "角色"),
     # hints
     "hint.password": ("At least 10 characters.", "至少 10 个字符。", "最少 10 個字元。"),
     "hint.name": ("Your name, or your organisation's.", "您的姓名或机构名称。", "您的姓名或機構名稱。"),

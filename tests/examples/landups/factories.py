@@ -46,7 +46,7 @@ def register(web: TestClient, *, email: str | None = None, account_type: str = "
 
 
 def login(web: TestClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    return post(web, "/login", {"email": email, "password": password})
+    return post(web, "/login", {"email": email, "password": password}, form_page="/")
 
 
 def photo_bytes(fmt: str = "JPEG", size: tuple[int, int] = (640, 400), exif_gps: bool = False) -> bytes:

@@ -9,6 +9,7 @@ from landups.billing import BillingService
 from landups.catalogue import BY_SKU, format_hkd
 from landups.engagement import Engagement
 from landups.forms import ValidationFailed
+from landups.i18n import Lang
 from landups.links import SITE, LinkService, subject_of
 from landups.market import MarketService
 from landups.realname import PhotoService, RealNameService
@@ -54,6 +55,7 @@ def profile(ctx: UserCtx, form: Posted) -> Response:
     except ValidationFailed as exc:
         return ctx.render("profile.html", status=400, errors=exc.errors, values=form.fields)
     ctx.request.state.set_lang = ctx.me.language
+    ctx.lang = Lang.parse(ctx.me.language) or ctx.lang
     return ctx.render("profile.html", values=_profile_values(ctx), saved=True)
 
 

@@ -65,6 +65,8 @@ def register(ctx: PageCtx, form: PostedForm) -> Response:
         return ctx.render("register.html", status=400, errors=exc.errors, values=values, consent_purposes=offered)
     subject = subject_of(ctx.db, user)
     ctx.privacy.record_registration_consent(user, subject, reg.choices, evidence_of(ctx))
+    event = ctx.accounts.record_sign_in(user, ctx.client)
+    ctx.privacy.report_login(user, subject, event.id, event.outcome)
     ctx.start_session(user=user)
     ctx.request.state.set_lang = reg.language.value
     return ctx.redirect("/console")
