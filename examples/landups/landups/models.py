@@ -132,7 +132,7 @@ class RealNameRecord(Base):
     photo_id: Mapped[str] = mapped_column(ForeignKey("id_photos.id"))  # cat: account.id_photo
     company_name: Mapped[str | None] = mapped_column(String(200))  # cat: account.business_registration
     uscc: Mapped[str | None] = mapped_column(String(18))          # cat: account.business_registration
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | verified | rejected
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | verified | rejected
     submitted_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
@@ -151,7 +151,7 @@ class WebsiteFiling(Base):
     contact_person: Mapped[str] = mapped_column(String(100))      # cat: order.contact_person
     contact_info: Mapped[str] = mapped_column(String(254))        # cat: order.contact_info
     photo_id: Mapped[str] = mapped_column(ForeignKey("id_photos.id"))  # cat: account.id_photo (site principal)
-    status: Mapped[str] = mapped_column(String(12), default="submitted")
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
     submitted_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -170,7 +170,7 @@ class CloudOrder(Base):
     provider: Mapped[str] = mapped_column(String(60))             # "landups" or the recipient id of 1.2
     contact_person: Mapped[str] = mapped_column(String(100))      # cat: order.contact_person
     contact_info: Mapped[str] = mapped_column(String(254))        # cat: order.contact_info
-    status: Mapped[str] = mapped_column(String(12), default="placed")
+    status: Mapped[str] = mapped_column(String(20), default="placed")
     placed_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -185,7 +185,7 @@ class MembershipApplication(Base):
     to_level: Mapped[str] = mapped_column(String(12))             # cat: order.details
     contact_person: Mapped[str] = mapped_column(String(100))      # cat: order.contact_person
     contact_info: Mapped[str] = mapped_column(String(254))        # cat: order.contact_info
-    status: Mapped[str] = mapped_column(String(12), default="submitted")  # submitted | approved
+    status: Mapped[str] = mapped_column(String(20), default="submitted")  # submitted | approved
     applied_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -202,7 +202,7 @@ class OfflineDelivery(Base):
     address: Mapped[str] = mapped_column(String(300))             # cat: order.delivery_address
     preferred_date: Mapped[date] = mapped_column(Date)            # cat: order.details
     notes: Mapped[str] = mapped_column(String(500), default="")   # cat: order.details
-    status: Mapped[str] = mapped_column(String(12), default="requested")  # requested | delivered
+    status: Mapped[str] = mapped_column(String(20), default="requested")  # requested | delivered
     requested_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
@@ -220,7 +220,7 @@ class ProductTest(Base):
     address: Mapped[str] = mapped_column(String(300))             # cat: order.delivery_address
     preferred_date: Mapped[date] = mapped_column(Date)            # cat: order.details
     description: Mapped[str] = mapped_column(String(1000))        # cat: order.details
-    status: Mapped[str] = mapped_column(String(12), default="requested")  # requested | completed
+    status: Mapped[str] = mapped_column(String(20), default="requested")  # requested | completed
     requested_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
 

@@ -71,4 +71,7 @@ def real_name_form(id_type: str = "hkid", id_number: str = VALID_HKID, **extra: 
 def field_error(html: str, field: str) -> str | None:
     """The text of the error shown next to `field`, if any."""
     match = re.search(rf'<p class="field-error" data-field="{field}">([^<]+)</p>', html)
-    return match.group(1) if match else None
+    if match:
+        return match.group(1)
+    summary = re.search(rf'<li data-field="{field}">(.+?)</li>', html)   # fields not on the page: the summary
+    return re.sub(r"<[^>]+>", "", summary.group(1)) if summary else None

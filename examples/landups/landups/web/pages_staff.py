@@ -46,10 +46,14 @@ def logout(ctx: StaffCtx, form: Posted) -> Response:
 def _desk(ctx: Ctx, status: int = 200, **values: object) -> Response:
     pending_calls = ctx.db.scalar(select(func.count()).select_from(CharterCall)
                                   .where(CharterCall.delivered_at.is_(None))) or 0
-    accounts = dict(ctx.db.execute(select(User.id, User.account_id)).tuples().all())
-    return ctx.render("staff/desk.html", status=status, real_names=realname_service(ctx).pending(),
+    real_names = realname_service(ctx).pending()
+    upgrades = StaffService(ctx.db).open_upgrades()
+    ids = {r.user_id for r in real_names} | {u.user_id for u in upgrades}
+    accounts = {uid: account for uid, account in ctx.db.execute(
+        select(User.id, User.account_id).where(User.id.in_(ids)))} if ids else {}
+    return ctx.render("staff/desk.html", status=status, real_names=real_names,
                       waiting=HandoverService(ctx.db, ctx.privacy).waiting(),
-                      upgrades=StaffService(ctx.db).open_upgrades(), accounts=accounts, surveys=SURVEYS,
+                      upgrades=upgrades, accounts=accounts, surveys=SURVEYS,
                       pending_calls=pending_calls, connected=ctx.privacy.is_connected, **values)
 
 
