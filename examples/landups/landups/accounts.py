@@ -62,8 +62,8 @@ def parse_registration(form: Form, consent_purposes: list[str], default_language
     errors = FieldErrors()
     email = errors.check("email", clean_email, form.text("email"))
     password = clean_password(form.raw("password"), errors)
-    if form.raw("password_again") != form.raw("password") and "password" not in errors:
-        errors["password_again"] = "err.password_mismatch"
+    if form.raw("password_again") != password and "password" not in errors:
+        errors["password_again"] = "err.password_mismatch"  # noqa: S105 - a message key, not a password
     name = errors.check("name", lambda v: clean_text(v, max_length=100), form.text("name"))
     phone_raw = form.text("phone")
     phone = errors.check("phone", clean_phone, phone_raw) if phone_raw else None

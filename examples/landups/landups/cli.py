@@ -14,7 +14,7 @@ from landups.forms import Form
 from landups.i18n import Lang
 from landups.links import LinkService
 from landups.models import IdPhoto, SiteAccount, StaffMember, User
-from landups.privacy import NotConnected, deliver_pending, pending_calls
+from landups.privacy import deliver_pending, pending_calls
 from landups.settings import Settings
 from landups.staffdesk import StaffService
 from landups.web.app import build_state, create_app
@@ -77,7 +77,7 @@ def deliver() -> int:
     sent = deliver_pending(state.factory, state.gateway)
     with unit_of_work(state.factory) as session:
         waiting = len(list(pending_calls(session, limit=100_000)))
-    if isinstance(state.gateway, NotConnected):
+    if not state.gateway.is_connected:
         print(f"Charter is not wired yet: {waiting} report(s) waiting")  # noqa: T201
     else:
         print(f"delivered {sent}; {waiting} waiting")  # noqa: T201

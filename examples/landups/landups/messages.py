@@ -40,8 +40,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "list.sep": (", ", "、", "、"),
     # home
     "home.title": ("Cloud services, run from Hong Kong", "立足香港的云服务", "立足香港的雲服務"),
-    "home.lead": ("Servers, databases, storage and delivery for businesses and developers.",
-                  "为企业和开发者提供服务器、数据库、存储与交付服务。", "為企業和開發者提供伺服器、數據庫、儲存與交付服務。"),
+    "home.lead": (
+        "Servers, databases, storage and delivery for businesses and developers.",
+        "为企业和开发者提供服务器、数据库、存储与交付服务。",
+        "為企業和開發者提供伺服器、數據庫、儲存與交付服務。",
+    ),
     "home.popular": ("Popular products", "热门产品", "熱門產品"),
     "home.privacy_title": ("Your information", "您的信息", "您的資料"),
     "home.privacy_text": (
@@ -69,8 +72,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "form.contact_legend": ("Contact person for this request", "本申请的联系人", "本申請的聯絡人"),
     "collects.title": ("What this form collects, for:", "本表单收集的信息，用途：", "本表格收集的資料，用途："),
     "collects.only": ("Only:", "仅限：", "僅限："),
-    "collects.optional": ("This feature is optional: not using it never limits the rest of your account.",
-                          "此功能为可选：不使用它不会影响您账号的其他功能。", "此功能為可選：不使用它不會影響您帳戶的其他功能。"),
+    "collects.optional": (
+        "This feature is optional: not using it never limits the rest of your account.",
+        "此功能为可选：不使用它不会影响您账号的其他功能。",
+        "此功能為可選：不使用它不會影響您帳戶的其他功能。",
+    ),
     # field labels
     "field.form": ("Form", "表单", "表格"),
     "field.email": ("Email address", "电子邮箱", "電郵地址"),
@@ -117,8 +123,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "hint.phone": ("Without a country code, a Hong Kong number is assumed.", "未填写国家代码时视为香港号码。",
                    "未填寫國家代碼時視為香港號碼。"),
     "hint.contact_info": ("A phone number or an email address.", "电话号码或电子邮箱。", "電話號碼或電郵地址。"),
-    "hint.id_number": ("Hong Kong identity card: A123456(3). Mainland resident ID: 18 characters.",
-                       "香港身份证：A123456(3)。内地居民身份证：18 位。", "香港身份證：A123456(3)。內地居民身份證：18 位。"),
+    "hint.id_number": (
+        "Hong Kong identity card: A123456(3). Mainland resident ID: 18 characters.",
+        "香港身份证：A123456(3)。内地居民身份证：18 位。",
+        "香港身份證：A123456(3)。內地居民身份證：18 位。",
+    ),
     "hint.id_photo": ("JPEG, PNG or WebP, up to 5 MB. Stored encrypted; location and camera data are removed.",
                       "JPEG、PNG 或 WebP，不超过 5 MB。加密存储，并会去除位置和相机信息。",
                       "JPEG、PNG 或 WebP，不超過 5 MB。加密儲存，並會去除位置和相機資料。"),
@@ -171,12 +180,19 @@ _M: dict[str, tuple[str, str, str]] = {
     "err.required": ("This is required.", "此项必填。", "此項必填。"),
     "err.too_long": ("This is too long.", "内容过长。", "內容過長。"),
     "err.choice": ("Choose one of the options.", "请从选项中选择。", "請從選項中選擇。"),
-    "err.number": ("Enter a whole number in the allowed range.", "请输入允许范围内的整数。", "請輸入允許範圍內的整數。"),
+    "err.number": (
+        "Enter a whole number in the allowed range.",
+        "请输入允许范围内的整数。",
+        "請輸入允許範圍內的整數。",
+    ),
     "err.date": ("Enter a date as YYYY-MM-DD.", "请按 YYYY-MM-DD 格式输入日期。", "請按 YYYY-MM-DD 格式輸入日期。"),
     "err.date_range": ("Choose a date from today to one year ahead.", "请选择从今天起一年内的日期。",
                        "請選擇由今天起一年內的日期。"),
-    "err.email": ("Enter a valid email address, like name@example.com.", "请输入有效的电子邮箱，例如 name@example.com。",
-                  "請輸入有效的電郵地址，例如 name@example.com。"),
+    "err.email": (
+        "Enter a valid email address, like name@example.com.",
+        "请输入有效的电子邮箱，例如 name@example.com。",
+        "請輸入有效的電郵地址，例如 name@example.com。",
+    ),
     "err.email_taken": ("An account with this email already exists: log in instead.", "该邮箱已注册，请直接登录。",
                         "此電郵已註冊，請直接登入。"),
     "err.phone": ("Enter a valid phone number, like 9123 4567 or +86 131 2345 6789.",
@@ -194,8 +210,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "err.hkid_format": ("A Hong Kong identity card number is one or two letters, six digits and a check digit, "
                         "like A123456(3).", "香港身份证号码由一至两个字母、六位数字及一位校验码组成，例如 A123456(3)。",
                         "香港身份證號碼由一至兩個英文字母、六位數字及一位檢查碼組成，例如 A123456(3)。"),
-    "err.ric_format": ("A mainland resident ID number has 18 characters with a valid region and birth date.",
-                       "内地居民身份证号码为 18 位，且地区码和出生日期须有效。", "內地居民身份證號碼為 18 位，且地區碼和出生日期須有效。"),
+    "err.ric_format": (
+        "A mainland resident ID number has 18 characters with a valid region and birth date.",
+        "内地居民身份证号码为 18 位，且地区码和出生日期须有效。",
+        "內地居民身份證號碼為 18 位，且地區碼和出生日期須有效。",
+    ),
     "err.id_checksum": ("The check digit does not match: please check the number.", "校验码不符，请核对号码。",
                         "檢查碼不符，請核對號碼。"),
     "err.uscc_format": ("A Unified Social Credit Code has 18 characters (digits and capital letters).",
@@ -219,11 +238,18 @@ _M: dict[str, tuple[str, str, str]] = {
     "err.not_deliverable": ("Choose one of your orders that offers offline delivery.", "请选择支持线下交付的订单。",
                             "請選擇支援線下交付的訂單。"),
     "err.not_testable": ("This product is not offered for testing.", "此产品不提供测试。", "此產品不提供測試。"),
-    "err.level": ("Choose a level above your current one.", "请选择高于当前等级的会员等级。", "請選擇高於目前等級的會員等級。"),
+    "err.level": (
+        "Choose a level above your current one.",
+        "请选择高于当前等级的会员等级。",
+        "請選擇高於目前等級的會員等級。",
+    ),
     "err.upgrade_pending": ("You already have an upgrade application in progress.", "您已有正在处理的升级申请。",
                             "您已有正在處理的升級申請。"),
-    "err.bank_account": ("An account number has 8 to 20 digits (spaces and hyphens are ignored).",
-                         "银行账号为 8 至 20 位数字（空格和连字符会被忽略）。", "銀行帳號為 8 至 20 位數字（空格和連字號會被忽略）。"),
+    "err.bank_account": (
+        "An account number has 8 to 20 digits (spaces and hyphens are ignored).",
+        "银行账号为 8 至 20 位数字（空格和连字符会被忽略）。",
+        "銀行帳號為 8 至 20 位數字（空格和連字號會被忽略）。",
+    ),
     "err.username": ("3 to 40 letters, digits or underscores.", "3 至 40 个字母、数字或下划线。",
                      "3 至 40 個英文字母、數字或底線。"),
     "err.username_taken": ("This username is taken.", "该用户名已被使用。", "此用戶名稱已被使用。"),
@@ -236,8 +262,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "err.reason": ("Say why you need to see this (at least 5 characters).", "请说明访问原因（至少 5 个字符）。",
                    "請說明存取原因（最少 5 個字元）。"),
     "err.not_found": ("No account matches.", "未找到匹配的账号。", "找不到相符的帳戶。"),
-    "err.csrf": ("This form has expired: go back, reload the page and try again.", "表单已过期：请返回、刷新页面后重试。",
-                 "表格已過期：請返回、重新載入頁面後再試。"),
+    "err.csrf": (
+        "This form has expired: go back, reload the page and try again.",
+        "表单已过期：请返回、刷新页面后重试。",
+        "表格已過期：請返回、重新載入頁面後再試。",
+    ),
     "err.body_too_large": ("The upload is too large.", "上传内容过大。", "上載內容過大。"),
     # register and log in
     "register.title": ("Open a Landups account", "注册 Landups 账号", "註冊 Landups 帳戶"),
@@ -252,9 +281,12 @@ _M: dict[str, tuple[str, str, str]] = {
     "register.have_account": ("Already registered?", "已有账号？", "已有帳戶？"),
     "login.title": ("Log in", "登录", "登入"),
     "login.submit": ("Log in", "登录", "登入"),
-    "login.recorded": ("Each login is recorded with its IP address, browser, language and time; you can see "
-                       "your records after logging in.", "每次登录都会记录 IP 地址、浏览器、语言和时间；登录后可查看您的记录。",
-                       "每次登入都會記錄 IP 地址、瀏覽器、語言和時間；登入後可查看您的記錄。"),
+    "login.recorded": (
+        "Each login is recorded with its IP address, browser, language and time; you can see your records "
+        "after logging in.",
+        "每次登录都会记录 IP 地址、浏览器、语言和时间；登录后可查看您的记录。",
+        "每次登入都會記錄 IP 地址、瀏覽器、語言和時間；登入後可查看您的記錄。",
+    ),
     "login.no_account": ("No account yet?", "还没有账号？", "還沒有帳戶？"),
     "site.title": ("Create a landups.com account", "创建 landups.com 账号", "建立 landups.com 帳戶"),
     "site.intro": ("A landups.com account is for the network's public site. You can link it to your console "
@@ -274,19 +306,31 @@ _M: dict[str, tuple[str, str, str]] = {
     "console.services": ("Services", "服务", "服務"),
     "console.account": ("Account", "账号", "帳戶"),
     "surveys.title": ("Survey invitations", "调查邀请", "調查邀請"),
-    "surveys.why": ("Shown because you agreed to be invited to surveys; withdraw under Privacy choices.",
-                    "因您同意接收调查邀请而显示；可在“隐私选择”中撤回。", "因您同意接收調查邀請而顯示；可在「私隱選擇」中撤回。"),
-    "survey.console-2024": ("How do you find the Landups console? (5 minutes)", "您觉得 Landups 控制台好用吗？（5 分钟）",
-                            "您覺得 Landups 控制台好用嗎？（5 分鐘）"),
-    "survey.support-2024": ("Tell us about your last support request (3 minutes)", "请评价您最近一次的客服请求（3 分钟）",
-                            "請評價您最近一次的客服請求（3 分鐘）"),
+    "surveys.why": (
+        "Shown because you agreed to be invited to surveys; withdraw under Privacy choices.",
+        "因您同意接收调查邀请而显示；可在“隐私选择”中撤回。",
+        "因您同意接收調查邀請而顯示；可在「私隱選擇」中撤回。",
+    ),
+    "survey.console-2024": (
+        "How do you find the Landups console? (5 minutes)",
+        "您觉得 Landups 控制台好用吗？（5 分钟）",
+        "您覺得 Landups 控制台好用嗎？（5 分鐘）",
+    ),
+    "survey.support-2024": (
+        "Tell us about your last support request (3 minutes)",
+        "请评价您最近一次的客服请求（3 分钟）",
+        "請評價您最近一次的客服請求（3 分鐘）",
+    ),
     "recommend.title": ("Related services", "相关服务", "相關服務"),
     "recommend.why": ("Suggested from your orders because you agreed to recommendations.",
                       "因您同意接收推荐，根据您的订单推荐。", "因您同意接收推薦，根據您的訂單推薦。"),
     # login records
     "logins.title": ("Your login records", "您的登录记录", "您的登入記錄"),
-    "logins.intro": ("What we record when you log in and use the console (privacy policy 2.2).",
-                     "您登录和使用控制台时我们记录的内容（隐私政策第 2.2 条）。", "您登入和使用控制台時我們記錄的內容（私隱政策第 2.2 條）。"),
+    "logins.intro": (
+        "What we record when you log in and use the console (privacy policy 2.2).",
+        "您登录和使用控制台时我们记录的内容（隐私政策第 2.2 条）。",
+        "您登入和使用控制台時我們記錄的內容（私隱政策第 2.2 條）。",
+    ),
     "logins.time": ("Time", "时间", "時間"),
     "logins.outcome": ("Result", "结果", "結果"),
     "logins.ip": ("IP address", "IP 地址", "IP 地址"),
@@ -306,9 +350,12 @@ _M: dict[str, tuple[str, str, str]] = {
     "billing.replace": ("Replace bank account", "更换银行账户", "更換銀行帳戶"),
     # linked accounts
     "links.title": ("Linked landups.com account", "关联的 landups.com 账号", "關聯的 landups.com 帳戶"),
-    "links.intro": ("Link your landups.com account so requests about your information (access, correction, "
-                    "deletion) cover both accounts.", "关联您的 landups.com 账号后，关于您信息的请求（访问、更正、删除）将同时涵盖两个账号。",
-                    "關聯您的 landups.com 帳戶後，有關您資料的要求（查閱、更正、刪除）將同時涵蓋兩個帳戶。"),
+    "links.intro": (
+        "Link your landups.com account so requests about your information (access, correction, deletion) "
+        "cover both accounts.",
+        "关联您的 landups.com 账号后，关于您信息的请求（访问、更正、删除）将同时涵盖两个账号。",
+        "關聯您的 landups.com 帳戶後，有關您資料的要求（查閱、更正、刪除）將同時涵蓋兩個帳戶。",
+    ),
     "links.linked": ("Linked to {site} account {username}.", "已关联 {site} 账号 {username}。",
                      "已關聯 {site} 帳戶 {username}。"),
     "links.link": ("Link account", "关联账号", "關聯帳戶"),
@@ -318,10 +365,12 @@ _M: dict[str, tuple[str, str, str]] = {
     "privacy.title": ("Your privacy choices", "您的隐私选择", "您的私隱選擇"),
     "privacy.intro": ("These uses need your consent. Saying no never limits your account.",
                       "以下用途需要您的同意。拒绝不会限制您的账号。", "以下用途需要您的同意。拒絕不會限制您的帳戶。"),
-    "privacy.not_connected": ("Our privacy service is being connected. Until it is, none of these uses happens, "
-                              "whatever you chose; your choices are kept and will apply once it is connected.",
-                              "我们的隐私服务正在接入。接入前，无论您如何选择，以下用途都不会进行；您的选择会被保留，接入后生效。",
-                              "我們的私隱服務正在接入。接入前，無論您如何選擇，以下用途都不會進行；您的選擇會被保留，接入後生效。"),
+    "privacy.not_connected": (
+        "Our privacy service is being connected. Until it is, none of these uses happens, whatever you chose; "
+        "your choices are kept and will apply once it is connected.",
+        "我们的隐私服务正在接入。接入前，无论您如何选择，以下用途都不会进行；您的选择会被保留，接入后生效。",
+        "我們的私隱服務正在接入。接入前，無論您如何選擇，以下用途都不會進行；您的選擇會被保留，接入後生效。",
+    ),
     "privacy.state": ("Now", "当前", "目前"),
     "privacy.last_choice": ("Your last choice", "您最近的选择", "您最近的選擇"),
     "privacy.allowed": ("In use", "使用中", "使用中"),
@@ -336,10 +385,13 @@ _M: dict[str, tuple[str, str, str]] = {
     "privacy.rights_title": ("See, correct or delete your information", "访问、更正或删除您的信息",
                              "查閱、更正或刪除您的資料"),
     "privacy.centre": ("Open the privacy centre", "打开隐私中心", "開啟私隱中心"),
-    "privacy.centre_pending": ("The privacy centre is being connected. Meanwhile, write to privacy@landups.com "
-                               "to access, correct or delete your information, or to cancel your account.",
-                               "隐私中心正在接入。在此期间，如需访问、更正或删除您的信息或注销账号，请发送邮件至 privacy@landups.com。",
-                               "私隱中心正在接入。在此期間，如需查閱、更正或刪除您的資料或註銷帳戶，請電郵至 privacy@landups.com。"),
+    "privacy.centre_pending": (
+        "The privacy centre is being connected. Meanwhile, write to privacy@landups.com to access, correct or "
+        "delete your information, or to cancel your account.",
+        "隐私中心正在接入。在此期间，如需访问、更正或删除您的信息或注销账号，请发送邮件至 privacy@landups.com"
+        "。",
+        "私隱中心正在接入。在此期間，如需查閱、更正或刪除您的資料或註銷帳戶，請電郵至 privacy@landups.com。",
+    ),
     # real-name authentication
     "realname.title": ("Real-name authentication", "实名认证", "實名認證"),
     "realname.status": ("Status:", "状态：", "狀態："),
@@ -398,12 +450,18 @@ _M: dict[str, tuple[str, str, str]] = {
     "testing.submit": ("Apply", "提交申请", "提交申請"),
     "membership.title": ("Membership upgrade", "会员升级", "會員升級"),
     "membership.submit": ("Apply for upgrade", "申请升级", "申請升級"),
-    "membership.pending": ("Your application to upgrade to {level} is being reviewed.", "您升级至{level}的申请正在审核中。",
-                           "您升級至{level}的申請正在審核中。"),
+    "membership.pending": (
+        "Your application to upgrade to {level} is being reviewed.",
+        "您升级至{level}的申请正在审核中。",
+        "您升級至{level}的申請正在審核中。",
+    ),
     # support desk
     "staff.login_title": ("Support desk login", "客服工作台登录", "客服工作台登入"),
-    "staff.confidential": ("For Landups staff only. Every access to personal data is recorded.",
-                           "仅限 Landups 员工使用。每次访问个人信息均会被记录。", "僅限 Landups 員工使用。每次存取個人資料均會被記錄。"),
+    "staff.confidential": (
+        "For Landups staff only. Every access to personal data is recorded.",
+        "仅限 Landups 员工使用。每次访问个人信息均会被记录。",
+        "僅限 Landups 員工使用。每次存取個人資料均會被記錄。",
+    ),
     "staff.desk_title": ("Support desk — {name}", "客服工作台 — {name}", "客服工作台 — {name}"),
     "staff.not_connected": ("Charter is not connected: nothing is handed to third parties and no survey is sent. "
                             "{count} reports are waiting to be delivered.",
@@ -411,8 +469,11 @@ _M: dict[str, tuple[str, str, str]] = {
                             "Charter 尚未接入：不會向第三方提供任何資料，也不會發送調查。{count} 條報告等待送達。"),
     "staff.pending_calls": ("{count} reports waiting for Charter.", "{count} 条报告等待送达 Charter。",
                             "{count} 條報告等待送達 Charter。"),
-    "staff.refused": ("Charter did not allow this handover; it stays with us. Reason:",
-                      "Charter 不允许此次移交，申请仍由我们保留。原因：", "Charter 不允許此次移交，申請仍由我們保留。原因："),
+    "staff.refused": (
+        "Charter did not allow this handover; it stays with us. Reason:",
+        "Charter 不允许此次移交，申请仍由我们保留。原因：",
+        "Charter 不允許此次移交，申請仍由我們保留。原因：",
+    ),
     "staff.survey_run": ("Invitations sent: {sent}. Not allowed: {denied}. Already invited: {already}.",
                          "已发送邀请：{sent}。不允许：{denied}。已邀请过：{already}。",
                          "已發送邀請：{sent}。不允許：{denied}。已邀請過：{already}。"),
@@ -421,8 +482,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "staff.real_name_queue": ("Real-name authentication to review", "待审核的实名认证", "待審核的實名認證"),
     "staff.review": ("Review", "审核", "審核"),
     "staff.handovers": ("Requests waiting for a third party", "等待移交第三方的申请", "等待移交第三方的申請"),
-    "staff.handovers_hint": ("Each handover asks Charter first and is reported as a disclosure.",
-                             "每次移交都会先询问 Charter，并作为一次披露上报。", "每次移交都會先詢問 Charter，並作為一次披露上報。"),
+    "staff.handovers_hint": (
+        "Each handover asks Charter first and is reported as a disclosure.",
+        "每次移交都会先询问 Charter，并作为一次披露上报。",
+        "每次移交都會先詢問 Charter，並作為一次披露上報。",
+    ),
     "staff.hand_over": ("Hand over", "移交", "移交"),
     "staff.upgrades": ("Membership upgrades", "会员升级申请", "會員升級申請"),
     "staff.approve": ("Approve", "批准", "批准"),
@@ -430,12 +494,18 @@ _M: dict[str, tuple[str, str, str]] = {
     "staff.invite": ("Send invitations", "发送邀请", "發送邀請"),
     "staff.surveys_hint": ("Only people for whom Charter allows the surveys purpose are invited.",
                            "仅邀请 Charter 允许“调查问卷”用途的用户。", "僅邀請 Charter 允許「調查問卷」用途的用戶。"),
-    "staff.read_recorded": ("This view of personal data has been recorded with your name and reason.",
-                            "本次查看个人信息已连同您的姓名和原因记录在案。", "本次查看個人資料已連同您的姓名和原因記錄在案。"),
+    "staff.read_recorded": (
+        "This view of personal data has been recorded with your name and reason.",
+        "本次查看个人信息已连同您的姓名和原因记录在案。",
+        "本次查看個人資料已連同您的姓名和原因記錄在案。",
+    ),
     "staff.reads": ("Who has seen this person's data", "谁查看过此人的信息", "誰查看過此人的資料"),
     "staff.view_photo": ("View ID photo (recorded)", "查看证件照片（将被记录）", "查看證件照片（將被記錄）"),
-    "staff.photo_recorded": ("The photo opens only with a reason; the read is recorded.", "须填写原因才能查看照片；查看将被记录。",
-                             "須填寫原因才能查看照片；查看將被記錄。"),
+    "staff.photo_recorded": (
+        "The photo opens only with a reason; the read is recorded.",
+        "须填写原因才能查看照片；查看将被记录。",
+        "須填寫原因才能查看照片；查看將被記錄。",
+    ),
     "handover.offline_deliveries": ("Offline delivery", "线下交付", "線下交付"),
     "handover.product_tests": ("Product testing", "产品测试", "產品測試"),
     "handover.website_filings": ("Website filing", "网站备案", "網站備案"),

@@ -83,6 +83,9 @@ class CharterUnavailable(Exception):
 class CharterGateway(Protocol):
     """The synchronous side of the SDK. Step 2 implements it over `charter.sdk.Client`."""
 
+    @property
+    def is_connected(self) -> bool: ...
+
     def decide_use(self, subject: Subject, purpose: str) -> Decision: ...
 
     def decide_share(self, subject: Subject, recipient: str, purpose: str) -> Decision: ...
@@ -96,6 +99,8 @@ class CharterGateway(Protocol):
 
 class NotConnected:
     """No Charter yet: every question is denied, reports stay queued."""
+
+    is_connected = False
 
     def decide_use(self, subject: Subject, purpose: str) -> Decision:
         return Decision(allowed=False, reason=NOT_CONNECTED, from_charter=False)
@@ -124,7 +129,7 @@ class Privacy:
 
     @property
     def is_connected(self) -> bool:
-        return not isinstance(self._gateway, NotConnected)
+        return self._gateway.is_connected
 
     # -- reports (queued in this transaction) -------------------------------------------------------------
 
@@ -144,7 +149,7 @@ class Privacy:
                 "evidence": asdict(evidence),
             })
 
-    def record_choice(self, user: User, subject: Subject, purpose: str, granted: bool, evidence: Evidence,
+    def record_choice(self, user: User, subject: Subject, purpose: str, *, granted: bool, evidence: Evidence,
                       notice: str) -> None:
         """`Client.record_consent(action="grant", method="settings" or "checkbox")`, or `Client.withdraw(...)`."""
         self._answers.clear()
@@ -242,7 +247,7 @@ def deliver_pending(factory: sessionmaker[Session], gateway: CharterGateway, lim
 
     Returns how many were delivered. Safe to run twice at once only on one process: step 2 adds row locking.
     """
-    if isinstance(gateway, NotConnected):
+    if not gateway.is_connected:
         return 0
     delivered = 0
     with factory() as session:

@@ -63,6 +63,8 @@ class ScriptedCharter:
     """A stand-in for Charter's answers, for testing what Landups does with a yes or a no. Landups itself never
     answers in Charter's place (its own default is `NotConnected`, which says no)."""
 
+    is_connected = True
+
     def __init__(self) -> None:
         self.uses: set[tuple[str, str]] = set()        # (account_id, purpose) Charter allows
         self.shares: set[tuple[str, str]] = set()      # (recipient, purpose) Charter allows

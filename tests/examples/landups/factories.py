@@ -27,7 +27,8 @@ def csrf_of(web: TestClient, path: str) -> str:
 def post(web: TestClient, path: str, data: dict[str, Any], files: dict[str, Any] | None = None,
          form_page: str | None = None) -> httpx.Response:
     token = csrf_of(web, form_page or path)
-    return web.post(path, data={**data, "csrf_token": token}, files=files)
+    response: httpx.Response = web.post(path, data={**data, "csrf_token": token}, files=files)
+    return response
 
 
 def unique_email(prefix: str = "user") -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from landups.crypto import Keys, KeyProblem, Sealer, new_key
+from landups.crypto import KeyProblem, Keys, Sealer, new_key
 from landups.settings import Settings
 
 

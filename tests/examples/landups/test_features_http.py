@@ -33,7 +33,8 @@ def _user(state: AppState, email: str) -> User:
 
 def _count(state: AppState, model: type, user_id: int) -> int:
     with unit_of_work(state.factory) as session:
-        return session.scalar(select(func.count()).select_from(model).where(model.user_id == user_id)) or 0  # type: ignore[attr-defined]
+        query = select(func.count()).select_from(model).where(model.user_id == user_id)  # type: ignore[attr-defined]
+        return session.scalar(query) or 0
 
 
 def _order(web: TestClient, sku: str = "pc.box", **extra: str) -> str:
@@ -78,7 +79,8 @@ def test_third_party_product_needs_the_separate_consent(web: TestClient, state: 
                                           "contact_person": "Ms Lee", "contact_info": "lee@example.com"},
                    form_page="/market")
     assert refused.status_code == 400
-    assert field_error(refused.text, "share_consent", ).startswith("Consent to share with the provider: This product")
+    assert (field_error(refused.text, "share_consent") or "").startswith(
+        "Consent to share with the provider: This product")
     assert _count(state, CloudOrder, user.id) == 0
     _order(web, "ecs.s1")   # Landups' own products never need it: refusing blocks nothing else
     order_no = _order(web, "mp.waf", share_consent="yes")
@@ -96,11 +98,12 @@ def test_offline_delivery_for_an_order(web: TestClient, state: AppState) -> None
     _order(web, "ecs.s1")
     with unit_of_work(state.factory) as session:
         cloud_server = session.scalars(select(CloudOrder.id).where(CloudOrder.user_id == user.id)).one()
-    not_deliverable = post(web, "/delivery", {"order_id": str(cloud_server), "contact_person": "Ms Lee",
-                                              "contact_info": "9123 4567", "address": "Central", "preferred_date": SOON},
-                           form_page="/orders")
+    not_deliverable = post(web, "/delivery", {
+        "order_id": str(cloud_server), "contact_person": "Ms Lee", "contact_info": "9123 4567", "address": "Central",
+        "preferred_date": SOON}, form_page="/orders")
     assert not_deliverable.status_code == 400
-    assert field_error(not_deliverable.text, "order_id") == "Order: Choose one of your orders that offers offline delivery."
+    assert field_error(not_deliverable.text, "order_id") == (
+        "Order: Choose one of your orders that offers offline delivery.")
     _order(web, "pc.box")
     with unit_of_work(state.factory) as session:
         appliance = session.scalars(select(CloudOrder.id).where(CloudOrder.user_id == user.id,

@@ -14,7 +14,7 @@ from landups.policyfacts import PolicyFacts
 from landups.settings import DEFAULT_POLICY, HERE
 
 TEMPLATES = HERE / "templates"
-SOURCES = [p for p in HERE.rglob("*.py")]
+SOURCES = list(HERE.rglob("*.py"))
 
 
 def test_every_message_has_three_different_scripts() -> None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from landups.db import unit_of_work
 from landups.i18n import Lang
@@ -59,8 +59,10 @@ def test_registration_queues_one_consent_event_per_purpose_with_the_exact_versio
     assert all(c.delivered_at is None for c in calls)
 
 
-class _Recording:
+class _Recording(NotConnected):
     """A stand-in for Charter's delivery endpoint: takes the first two reports, then goes away."""
+
+    is_connected = True
 
     def __init__(self) -> None:
         self.taken: list[tuple[str, Mapping[str, Any]]] = []
@@ -70,16 +72,11 @@ class _Recording:
             raise CharterUnavailable("503 from Charter")
         self.taken.append((kind, payload))
 
-    def decide_use(self, subject: Subject, purpose: str) -> Decision:
-        raise AssertionError("not asked here")
-
-    decide_share = centre_link = banner_src = decide_use  # type: ignore[assignment]
-
 
 def test_deliver_pending_keeps_order_and_what_was_not_taken(state: AppState) -> None:
     with unit_of_work(state.factory) as session:
-        session.query(CharterCall).filter(CharterCall.delivered_at.is_(None)).update(
-            {CharterCall.delivered_at: CharterCall.created_at})
+        session.execute(update(CharterCall).where(CharterCall.delivered_at.is_(None))
+                        .values(delivered_at=CharterCall.created_at))
     web_email = "deliver@example.com"
     with unit_of_work(state.factory) as session:
         user = User(account_id="LU0000000001", email=web_email, password_hash="x", name="D", language="en",
@@ -90,7 +87,7 @@ def test_deliver_pending_keeps_order_and_what_was_not_taken(state: AppState) -> 
         subject = Subject.of(user)
         evidence = Evidence(ip="203.0.113.1", user_agent="ua", language="en")
         for purpose in ("surveys", "recommendations", "optimisation"):
-            privacy.record_choice(user, subject, purpose, True, evidence, notice="test")
+            privacy.record_choice(user, subject, purpose, granted=True, evidence=evidence, notice="test")
     assert deliver_pending(state.factory, NotConnected()) == 0
     recording = _Recording()
     assert deliver_pending(state.factory, recording) == 2

@@ -59,7 +59,7 @@ def test_valid_submission_is_sealed_at_rest(web: TestClient, state: AppState, ph
         stored_name = conn.execute(text("SELECT stored_name FROM id_photos WHERE id = :p"), {"p": raw[1]}).scalar()
     digits = number.replace("(", "").replace(")", "")
     assert number not in raw[0] and digits not in raw[0] and digits[1:7] not in raw[0]
-    sealed = (photo_dir / stored_name).read_bytes()
+    sealed = (photo_dir / str(stored_name)).read_bytes()
     assert original not in sealed and b"\x89PNG" not in sealed and b"IHDR" not in sealed
 
 
@@ -107,7 +107,8 @@ def test_bad_identity_is_refused_and_nothing_is_stored(web: TestClient, state: A
     (b"MZ\x90\x00 executable", "id.jpg", "image/jpeg", "ID photo: The file is not a JPEG, PNG or WebP image."),
     (photo_bytes("JPEG", size=(150, 100)), "id.jpg", "image/jpeg",
      "ID photo: The photo must be at least 200 pixels on each side."),
-    (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "big.jpg", "image/jpeg", "ID photo: The photo is larger than 5 MB."),
+    (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "big.jpg", "image/jpeg",
+     "ID photo: The photo is larger than 5 MB."),
 ])
 def test_bad_photo_is_refused(web: TestClient, state: AppState, photo: bytes, name: str, content_type: str,
                               message: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from landups.db import unit_of_work
 from landups.models import (
@@ -106,7 +106,8 @@ def test_surveys_only_while_charter_allows(wired: TestClient, wired_app: object,
     run = post(desk, "/staff/surveys", {"survey": "console-2024"}, form_page="/staff")
     assert run.status_code == 200
     with unit_of_work(state.factory) as session:
-        invited = set(session.scalars(select(SurveyInvitation.user_id).where(SurveyInvitation.survey == "console-2024")))
+        invited = set(session.scalars(
+            select(SurveyInvitation.user_id).where(SurveyInvitation.survey == "console-2024")))
         assert yes.id in invited and refuser.id not in invited
         assert session.scalar(select(func.count()).select_from(SurveyInvitation)
                               .where(SurveyInvitation.survey == "support-2024")) == 0
@@ -123,7 +124,7 @@ def test_surveys_only_while_charter_allows(wired: TestClient, wired_app: object,
     charter.uses.discard((yes.account_id, "surveys"))
     assert "How do you find" not in wired.get("/console").text
     with unit_of_work(state.factory) as session:
-        session.execute(SurveyInvitation.__table__.delete().where(SurveyInvitation.user_id == yes.id))
+        session.execute(delete(SurveyInvitation).where(SurveyInvitation.user_id == yes.id))
     post(desk, "/staff/surveys", {"survey": "console-2024"}, form_page="/staff")
     with unit_of_work(state.factory) as session:
         assert session.scalar(select(func.count()).select_from(SurveyInvitation)

@@ -159,7 +159,9 @@ class Ctx:
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         body = self.state.templates.get_template(template).render(
-            t=self.t, lang=self.lang, langs=list(Lang), lang_options=[(x.value, self.t(f"lang.{x.value}")) for x in Lang], user=self.user, staff=self.staff, csrf=self.csrf_token,
+            t=self.t, lang=self.lang, langs=list(Lang),
+            lang_options=[(x.value, self.t(f"lang.{x.value}")) for x in Lang],
+            user=self.user, staff=self.staff, csrf=self.csrf_token,
             policy=self.state.policy, banner=self.privacy.banner_tag(self.lang), hk_time=hk_time,
             path=self.request.url.path, errors=values.pop("errors", {}), values=values.pop("values", {}), **values)
         return HTMLResponse(body, status_code=status)

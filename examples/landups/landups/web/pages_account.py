@@ -123,6 +123,6 @@ def change_choice(ctx: UserCtx, form: Posted) -> Response:
     purpose = ctx.state.policy.purposes.get(form.text("purpose"))
     if purpose is None or not purpose.needs_consent or form.text("choice") not in ("grant", "withdraw"):
         return ctx.redirect("/account/privacy")
-    ctx.privacy.record_choice(ctx.me, ctx.subject, purpose.id, form.text("choice") == "grant",
-                              evidence_of(ctx), notice="privacy-choices")
+    ctx.privacy.record_choice(ctx.me, ctx.subject, purpose.id, granted=form.text("choice") == "grant",
+                              evidence=evidence_of(ctx), notice="privacy-choices")
     return ctx.redirect("/account/privacy")

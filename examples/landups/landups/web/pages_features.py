@@ -104,8 +104,8 @@ def order(ctx: UserCtx, form: Posted) -> Response:
         return _market(ctx, status=400, errors=exc.errors, values=form.fields)
     if item.is_third_party:
         # The separate consent to share with the provider, given on this form for this order (share_third_parties).
-        ctx.privacy.record_choice(ctx.me, ctx.subject, "share_third_parties", True, evidence_of(ctx),
-                                  notice=f"market-order:{item.sku}")
+        ctx.privacy.record_choice(ctx.me, ctx.subject, "share_third_parties", granted=True,
+                                  evidence=evidence_of(ctx), notice=f"market-order:{item.sku}")
     return ctx.redirect(f"/orders?placed={placed.order_no}")
 
 

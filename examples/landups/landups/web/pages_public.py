@@ -88,10 +88,7 @@ def login(ctx: PageCtx, form: PostedForm) -> Response:
     if user is not None:
         ctx.start_session(user=user)
         return ctx.redirect("/console")
-    if event is not None and event.outcome == "locked":
-        error = "err.login_locked"
-    else:
-        error = "err.login"
+    error = "err.login_locked" if event is not None and event.outcome == "locked" else "err.login"
     return ctx.render("login.html", status=400, errors={"email": error}, values={"email": form.text("email")})
 
 
