@@ -50,7 +50,8 @@ def privacy_notice(ctx: PageCtx) -> Response:
 def register_form(ctx: PageCtx) -> Response:
     if ctx.user is not None:
         return ctx.redirect("/console")
-    return ctx.render("register.html", consent_purposes=ctx.state.policy.consent_purposes_at_registration())
+    return ctx.render("register.html", consent_purposes=ctx.state.policy.consent_purposes_at_registration(),
+                      values={"language": ctx.lang.value})
 
 
 @router.post("/register")
