@@ -38,7 +38,7 @@ JURISDICTION = "HK"   # the policy's only jurisdiction; data stored in Hong Kong
 
 @dataclass(frozen=True)
 class Identity:
-    kind: str    # account_id | email | phone | linked_account
+    kind: str    # email | phone | account_id: Charter's identity kinds (a linked landups.com account is an account_id)
     value: str
 
 
@@ -54,18 +54,33 @@ class Subject:
         ids = [Identity("account_id", f"landups:{user.account_id}"), Identity("email", user.email)]
         if user.phone:
             ids.append(Identity("phone", user.phone))
-        ids.extend(Identity("linked_account", f"landups.com:{name}") for name in linked)
+        ids.extend(Identity("account_id", f"landups.com:{name}") for name in linked)
         return cls(account_id=user.account_id, identities=tuple(ids))
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the browser told us when the person made a choice (ISO/IEC TS 27560 evidence)."""
+    """What the browser told us when the person made a choice (ISO/IEC TS 27560 evidence; `EvidenceIn`)."""
 
     ip: str
     user_agent: str
     language: str
     gpc: bool = False
+
+    def as_payload(self) -> dict[str, Any]:
+        """The fields of Charter's `EvidenceIn` (the language travels beside it, not inside)."""
+        return {"ip": self.ip or None, "user_agent": self.user_agent[:500] or None, "gpc": self.gpc}
+
+
+VISITOR_COOKIE = "charter_consent"   # set on our domain by Charter's banner: `v1.<32 hex>`
+
+
+def visitor_id_from_cookie(value: str | None) -> str | None:
+    """The banner's anonymous visitor id, if the browser carries a well-formed `charter_consent` cookie."""
+    version, _, visitor = (value or "").partition(".")
+    if version == "v1" and len(visitor) == 32 and all(c in "0123456789abcdef" for c in visitor):
+        return visitor
+    return None
 
 
 @dataclass(frozen=True)
@@ -146,7 +161,7 @@ class Privacy:
                 "purpose": purpose, "action": "grant" if granted else "refuse",
                 "policy_version": user.policy_version, "notice": "registration-form", "method": "checkbox",
                 "channel": "web", "language": evidence.language, "jurisdiction": JURISDICTION,
-                "evidence": asdict(evidence),
+                "evidence": evidence.as_payload(),
             })
 
     def record_choice(self, user: User, subject: Subject, purpose: str, *, granted: bool, evidence: Evidence,
@@ -157,12 +172,12 @@ class Privacy:
             self._queue("record_consent", user, subject, {
                 "purpose": purpose, "action": "grant", "policy_version": self.policy.version, "notice": notice,
                 "method": "checkbox", "channel": "web", "language": evidence.language,
-                "jurisdiction": JURISDICTION, "evidence": asdict(evidence),
+                "jurisdiction": JURISDICTION, "evidence": evidence.as_payload(),
             })
         else:
             self._queue("withdraw", user, subject, {
                 "purpose": purpose, "method": "settings", "channel": "web", "language": evidence.language,
-                "evidence": asdict(evidence),
+                "evidence": evidence.as_payload(),
             })
 
     def report_disclosure(self, user: User, subject: Subject, recipient: str, purpose: str, record: str) -> None:
@@ -181,13 +196,18 @@ class Privacy:
         self._queue("report_login", user, subject, {"outcome": outcome, "record": f"login_events:{login_event_id}"})
 
     def link_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
-        """`Client.link_identity(subject, kind="linked_account", value="landups.com:<username>")` (LAN-ACCOUNT-LINK):
-        requests made through either account then cover both."""
-        self._queue("link_identity", user, subject, {"kind": "linked_account", "value": f"{site}:{site_account}"})
+        """`Client.link_identity(subject_id, kind="account_id", value="landups.com:<username>")` (LAN-ACCOUNT-LINK):
+        requests made through either account then cover both. Not in the SDK yet: step 2 adds it."""
+        self._queue("link_identity", user, subject, {"kind": "account_id", "value": f"{site}:{site_account}"})
+
+    def link_visitor(self, user: User, subject: Subject, visitor_id: str) -> None:
+        """`Client.link_visitor(subject_id, visitor_id)` at registration and login: the cookie choices this browser
+        made in Charter's banner before signing in now belong to the account."""
+        self._queue("link_visitor", user, subject, {"visitor_id": visitor_id})
 
     def unlink_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
-        """`Client.unlink_identity(subject, kind="linked_account", value=...)`."""
-        self._queue("unlink_identity", user, subject, {"kind": "linked_account", "value": f"{site}:{site_account}"})
+        """`Client.unlink_identity(subject_id, kind="account_id", value=...)`. Not in the SDK yet: step 2 adds it."""
+        self._queue("unlink_identity", user, subject, {"kind": "account_id", "value": f"{site}:{site_account}"})
 
     def _queue(self, kind: str, user: User, subject: Subject, body: dict[str, Any]) -> None:
         payload = {"subject": {"account_id": subject.account_id,
@@ -220,7 +240,7 @@ class Privacy:
         if src is None:
             return Markup("")
         url, publishable_key = src
-        return Markup('<script src="{}" data-charter-key="{}" data-lang="{}" defer></script>').format(
+        return Markup('<script src="{}" data-key="{}" data-lang="{}" defer></script>').format(
             escape(url), escape(publishable_key), escape(language.value))
 
     def last_choices(self, user: User) -> dict[str, tuple[str, str]]:

@@ -86,7 +86,7 @@ class ScriptedCharter:
         return f"https://charter.example/center/landups?lang={language.value}&token=signed"
 
     def banner_src(self) -> tuple[str, str] | None:
-        return ("https://charter.example/static/banner.js", "pk_test_landups")
+        return ("https://charter.example/static/charter-consent.js", "pk_test_landups")
 
     def deliver(self, kind: str, payload: Mapping[str, object]) -> None:
         self.delivered.append((kind, dict(payload)))

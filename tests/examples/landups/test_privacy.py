@@ -20,9 +20,10 @@ from landups.privacy import (
     Privacy,
     Subject,
     deliver_pending,
+    visitor_id_from_cookie,
 )
 from landups.web.context import AppState
-from tests.examples.landups.factories import register
+from tests.examples.landups.factories import login, register
 
 
 def test_not_connected_denies_everything() -> None:
@@ -94,3 +95,18 @@ def test_deliver_pending_keeps_order_and_what_was_not_taken(state: AppState) -> 
     assert [p["purpose"] for _, p in recording.taken] == ["surveys", "recommendations"]
     left = [c for c in _calls(state, web_email) if c.delivered_at is None]
     assert len(left) == 1 and left[0].attempts == 1 and left[0].last_error == "503 from Charter"
+
+
+def test_banner_choices_are_carried_to_the_account_at_login(web: Any, state: AppState) -> None:
+    email = register(web)
+    visitor = "0123456789abcdef0123456789abcdef"
+    web.cookies.set("charter_consent", f"v1.{visitor}")
+    login(web, email)
+    links = [json.loads(c.payload) for c in _calls(state, email) if c.kind == "link_visitor"]
+    assert [body["visitor_id"] for body in links] == [visitor]
+
+
+def test_visitor_cookie_parsing() -> None:
+    assert visitor_id_from_cookie("v1." + "a" * 32) == "a" * 32
+    for bad in (None, "", "v2." + "a" * 32, "v1.short", "v1." + "G" * 32):
+        assert visitor_id_from_cookie(bad) is None

@@ -153,7 +153,7 @@ def test_privacy_page_with_charter_connected(wired: TestClient) -> None:
     page = wired.get("/account/privacy")
     assert 'id="not-connected"' not in page.text
     assert 'href="https://charter.example/center/landups?lang=en&amp;token=signed"' in page.text
-    assert '<script src="https://charter.example/static/banner.js" data-charter-key="pk_test_landups"' in page.text
+    assert '<script src="https://charter.example/static/charter-consent.js" data-key="pk_test_landups"' in page.text
 
 
 def test_privacy_page_without_charter_says_so(web: TestClient) -> None:

@@ -33,11 +33,10 @@ def _csrf_key(keys: Keys) -> bytes:
 
 
 def _security_headers(response: Response, charter_origin: str | None) -> None:
-    script_src = "'self'" + (f" {charter_origin}" if charter_origin else "")
-    connect_src = "'self'" + (f" {charter_origin}" if charter_origin else "")
+    charter = "'self'" + (f" {charter_origin}" if charter_origin else "")   # the banner's script, calls, styles
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src {script_src}; connect-src {connect_src}; img-src 'self' data:; "
-        "style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        f"default-src 'self'; script-src {charter}; connect-src {charter}; style-src {charter}; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

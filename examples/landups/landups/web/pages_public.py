@@ -10,7 +10,8 @@ from landups.catalogue import PRODUCTS, format_hkd
 from landups.forms import ValidationFailed
 from landups.i18n import Lang
 from landups.links import LinkService, subject_of
-from landups.privacy import Evidence
+from landups.models import User
+from landups.privacy import VISITOR_COOKIE, Evidence, visitor_id_from_cookie
 from landups.web.context import PageCtx, PostedForm
 
 router = APIRouter()
@@ -24,6 +25,12 @@ def evidence_of(ctx: PageCtx) -> Evidence:
 def _safe_next(value: str) -> str:
     """Only a path on this site: never an absolute URL (no open redirect)."""
     return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+
+
+def _carry_banner_choices(ctx: PageCtx, user: User) -> None:
+    visitor = visitor_id_from_cookie(ctx.request.cookies.get(VISITOR_COOKIE))
+    if visitor is not None:
+        ctx.privacy.link_visitor(user, subject_of(ctx.db, user), visitor)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -68,6 +75,7 @@ def register(ctx: PageCtx, form: PostedForm) -> Response:
     ctx.privacy.record_registration_consent(user, subject, reg.choices, evidence_of(ctx))
     event = ctx.accounts.record_sign_in(user, ctx.client)
     ctx.privacy.report_login(user, subject, event.id, event.outcome)
+    _carry_banner_choices(ctx, user)
     ctx.start_session(user=user)
     ctx.request.state.set_lang = reg.language.value
     return ctx.redirect("/console")
@@ -87,6 +95,7 @@ def login(ctx: PageCtx, form: PostedForm) -> Response:
         owner = ctx.accounts.owner_of(event)
         ctx.privacy.report_login(owner, subject_of(ctx.db, owner), event.id, event.outcome)
     if user is not None:
+        _carry_banner_choices(ctx, user)
         ctx.start_session(user=user)
         return ctx.redirect("/console")
     error = "err.login_locked" if event is not None and event.outcome == "locked" else "err.login"
