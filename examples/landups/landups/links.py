@@ -6,6 +6,8 @@ about the link so a request made through either account covers both.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,9 @@ from landups.models import AccountLink, SiteAccount, User
 from landups.privacy import Subject
 
 SITE = "landups.com"
+# Console account ids (`LU` + 10 digits) and landups.com usernames are both Charter `account_id` identities:
+# a username shaped like a console id is refused, so the two can never be confused.
+CONSOLE_ACCOUNT_ID = re.compile(r"^LU[0-9]{10}$")
 
 
 def subject_of(session: Session, user: User) -> Subject:
@@ -33,7 +38,8 @@ class LinkService:
     def create_site_account(self, form: Form) -> SiteAccount:
         errors = FieldErrors()
         username = form.text("username")
-        if not (3 <= len(username) <= 40 and username.isascii() and username.replace("_", "").isalnum()):
+        if not (3 <= len(username) <= 40 and username.isascii() and username.replace("_", "").isalnum()) \
+                or CONSOLE_ACCOUNT_ID.match(username.upper()):
             errors["username"] = "err.username"
         elif self.session.scalar(select(SiteAccount.id).where(SiteAccount.username == username)) is not None:
             errors["username"] = "err.username_taken"

@@ -250,8 +250,11 @@ _M: dict[str, tuple[str, str, str]] = {
         "银行账号为 8 至 20 位数字（空格和连字符会被忽略）。",
         "銀行帳號為 8 至 20 位數字（空格和連字號會被忽略）。",
     ),
-    "err.username": ("3 to 40 letters, digits or underscores.", "3 至 40 个字母、数字或下划线。",
-                     "3 至 40 個英文字母、數字或底線。"),
+    "err.username": (
+        "3 to 40 letters, digits or underscores, not shaped like a console account ID (LU and 10 digits).",
+        "3 至 40 个字母、数字或下划线，且不能与控制台账号 ID（LU 加 10 位数字）格式相同。",
+        "3 至 40 個英文字母、數字或底線，且不能與控制台帳戶 ID（LU 加 10 位數字）格式相同。",
+    ),
     "err.username_taken": ("This username is taken.", "该用户名已被使用。", "此用戶名稱已被使用。"),
     "err.link_credentials": ("That landups.com username and password do not match.", "landups.com 用户名或密码不正确。",
                              "landups.com 用戶名稱或密碼不正確。"),

@@ -19,7 +19,8 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(20), unique=True)          # cat: account.user_id
+    # 80, not 20: erasure replaces it with a keyed hash (`hmac:…`), which must fit.
+    account_id: Mapped[str] = mapped_column(String(80), unique=True)          # cat: account.user_id
     email: Mapped[str] = mapped_column(String(254), unique=True)              # cat: account.email
     password_hash: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(100))                            # cat: account.name

@@ -51,10 +51,11 @@ class Subject:
 
     @classmethod
     def of(cls, user: User, linked: Sequence[str] = ()) -> Subject:
-        ids = [Identity("account_id", f"landups:{user.account_id}"), Identity("email", user.email)]
+        ids = [Identity("account_id", user.account_id), Identity("email", user.email)]
         if user.phone:
             ids.append(Identity("phone", user.phone))
-        ids.extend(Identity("account_id", f"landups.com:{name}") for name in linked)
+        # A landups.com username can never look like a console account id (`LU` + 10 digits), so one kind serves.
+        ids.extend(Identity("account_id", name) for name in linked)
         return cls(account_id=user.account_id, identities=tuple(ids))
 
 
@@ -196,9 +197,9 @@ class Privacy:
         self._queue("report_login", user, subject, {"outcome": outcome, "record": f"login_events:{login_event_id}"})
 
     def link_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
-        """`Client.link_identity(subject_id, kind="account_id", value="landups.com:<username>")` (LAN-ACCOUNT-LINK):
+        """`Client.link_identity(subject_id, kind="account_id", value=<landups.com username>)` (LAN-ACCOUNT-LINK):
         requests made through either account then cover both. Not in the SDK yet: step 2 adds it."""
-        self._queue("link_identity", user, subject, {"kind": "account_id", "value": f"{site}:{site_account}"})
+        self._queue("link_identity", user, subject, {"kind": "account_id", "value": site_account, "site": site})
 
     def link_visitor(self, user: User, subject: Subject, visitor_id: str) -> None:
         """`Client.link_visitor(subject_id, visitor_id)` at registration and login: the cookie choices this browser
@@ -207,7 +208,7 @@ class Privacy:
 
     def unlink_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
         """`Client.unlink_identity(subject_id, kind="account_id", value=...)`. Not in the SDK yet: step 2 adds it."""
-        self._queue("unlink_identity", user, subject, {"kind": "account_id", "value": f"{site}:{site_account}"})
+        self._queue("unlink_identity", user, subject, {"kind": "account_id", "value": site_account, "site": site})
 
     def _queue(self, kind: str, user: User, subject: Subject, body: dict[str, Any]) -> None:
         payload = {"subject": {"account_id": subject.account_id,

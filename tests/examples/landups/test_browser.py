@@ -21,8 +21,8 @@ from tests.live import ARTIFACTS, live_server
 pytestmark = pytest.mark.browser
 
 WORDS = {   # what the page says at each step, in the language the browser asks for
-    "zh-HK": {"welcome": "歡迎", "pending": "待審核", "placed": "已提交", "requested": "已申請", "logins": "您的登入記錄",
-              "success": "登入成功", "bad_id": "檢查碼不符"},
+    "zh-HK": {"welcome": "歡迎", "pending": "待審核", "placed": "已提交", "requested": "已申請",
+              "logins": "您的登入記錄", "success": "登入成功", "bad_id": "檢查碼不符"},
     "en-GB": {"welcome": "Welcome", "pending": "Awaiting review", "placed": "placed", "requested": "Requested",
               "logins": "Your login records", "success": "Logged in", "bad_id": "check digit does not match"},
 }

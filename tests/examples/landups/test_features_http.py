@@ -200,6 +200,9 @@ def test_linking_a_landups_com_account(web: TestClient, state: AppState, landups
     created = post(site, "/site/register", {"username": username, "email": "site@example.com",
                                             "password": PASSWORD})
     assert created.status_code == 200 and username in created.text
+    lookalike = post(site, "/site/register", {"username": "lu0123456789", "email": "x@example.com",
+                                              "password": PASSWORD})
+    assert lookalike.status_code == 400 and field_error(lookalike.text, "username") is not None
     user = _user(state, register(web))
     wrong = post(web, "/account/links", {"username": username, "password": "not the password"})
     assert wrong.status_code == 400 and field_error(wrong.text, "username") is not None
@@ -211,7 +214,7 @@ def test_linking_a_landups_com_account(web: TestClient, state: AppState, landups
         call = session.scalars(select(CharterCall).where(CharterCall.user_id == user.id,
                                                          CharterCall.kind == "link_identity")).one()
         body = json.loads(call.payload)
-        assert body["value"] == f"landups.com:{username}"
+        assert (body["kind"], body["value"], body["site"]) == ("account_id", username, "landups.com")
     other = TestClient(landups_app, base_url="https://testserver", follow_redirects=False)  # type: ignore[arg-type]
     register(other)
     taken = post(other, "/account/links", {"username": username, "password": PASSWORD})

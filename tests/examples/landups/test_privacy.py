@@ -56,7 +56,7 @@ def test_registration_queues_one_consent_event_per_purpose_with_the_exact_versio
             "registration-form", "checkbox", "web", "HK")
         assert body["evidence"]["ip"] and "user_agent" in body["evidence"]
         kinds = {i["kind"]: i["value"] for i in body["subject"]["identities"]}
-        assert kinds["email"] == email and kinds["account_id"].startswith("landups:LU")
+        assert kinds["email"] == email and kinds["account_id"].startswith("LU")
     assert all(c.delivered_at is None for c in calls)
 
 
