@@ -17,7 +17,11 @@ from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.settings import Settings
 from charter.migrations import upgrade
+from tests.live import browser, page
 from tests.services import fresh_postgres_database
+
+# One Chromium per run for every browser test in any folder: a second sync Playwright in the same process fails.
+__all__ = ["browser", "page"]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

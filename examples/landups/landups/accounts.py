@@ -196,6 +196,7 @@ class SessionStore:
     def start(self, *, user: User | None = None, staff: StaffMember | None = None) -> str:
         """A fresh token (never the pre-login one, so a planted session id is useless)."""
         token = secrets.token_urlsafe(32)
+        self.session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
         self.session.add(WebSession(token_hash=_token_hash(token), user_id=user.id if user else None,
                                     staff_id=staff.id if staff else None,
                                     expires_at=utcnow() + timedelta(days=SESSION_DAYS)))

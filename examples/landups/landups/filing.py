@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from landups.db import utcnow
-from landups.forms import FieldErrors, Form
+from landups.forms import FieldErrors, Form, ValidationFailed
 from landups.identifiers import clean_contact, clean_domain, clean_text
 from landups.models import User, WebsiteFiling
 from landups.realname import PhotoService
@@ -30,7 +30,8 @@ class FilingService:
         info = errors.check("contact_info", clean_contact, form.text("contact_info"))
         upload = self.photos.check(form.files.get("id_photo"), "id_photo", errors)
         errors.raise_if_any()
-        assert upload is not None  # noqa: S101 - check() recorded an error otherwise
+        if upload is None:   # check() recorded the error; this only tells the type checker
+            raise ValidationFailed({"id_photo": "err.photo_missing"})
         photo = self.photos.store(user, upload, "website_filing")
         filing = WebsiteFiling(user_id=user.id, domain=domain, site_name=site_name, site_category=category,
                                contact_person=person, contact_info=info, photo_id=photo.id, submitted_at=utcnow())

@@ -55,7 +55,8 @@ class MarketService:
         if item is not None and item.is_third_party and form.raw("share_consent") != "yes":
             errors["share_consent"] = "err.share_consent"
         errors.raise_if_any()
-        assert item is not None  # noqa: S101 - _product() recorded an error otherwise
+        if item is None:   # _product() recorded the error; this only tells the type checker
+            raise ValidationFailed({"sku": "err.choice"})
         order = CloudOrder(order_no=self._order_no(), user_id=user.id, sku=item.sku, term_months=term,
                            quantity=quantity, amount_cents=item.monthly_cents * term * quantity,
                            provider=item.provider, contact_person=person, contact_info=info,
@@ -115,7 +116,8 @@ class MarketService:
         description = errors.check("description", lambda v: clean_text(v, max_length=1000),
                                    form.text("description"))
         errors.raise_if_any()
-        assert item is not None  # noqa: S101 - _product() recorded an error otherwise
+        if item is None:   # _product() recorded the error; this only tells the type checker
+            raise ValidationFailed({"sku": "err.choice"})
         test = ProductTest(user_id=user.id, sku=item.sku, contact_person=person, contact_info=info, address=address,
                            preferred_date=when, description=description, requested_at=utcnow())
         self.session.add(test)

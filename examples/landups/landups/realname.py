@@ -96,7 +96,8 @@ class RealNameService:
             uscc = errors.check("uscc", clean_uscc, form.text("uscc"))
         upload = self.photos.check(form.files.get("id_photo"), "id_photo", errors)
         errors.raise_if_any()
-        assert upload is not None  # noqa: S101 - check() recorded an error otherwise
+        if upload is None:   # check() recorded the error; this only tells the type checker
+            raise ValidationFailed({"id_photo": "err.photo_missing"})
         if existing is not None:
             old_photo = self.session.get(IdPhoto, existing.photo_id)
             self.session.delete(existing)

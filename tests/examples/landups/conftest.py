@@ -18,10 +18,7 @@ from landups.settings import Settings
 from landups.staffdesk import StaffService
 from landups.web.app import create_app
 from landups.web.context import AppState
-from tests.live import browser
 from tests.services import fresh_mariadb_database
-
-__all__ = ["browser"]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "mariadb"])

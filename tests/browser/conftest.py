@@ -1,3 +1,0 @@
-from tests.live import browser, page
-
-__all__ = ["browser", "page"]
