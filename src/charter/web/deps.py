@@ -21,7 +21,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# Function scope: the transaction commits before the response is sent, so a client that got a 2xx can rely on
+# the change (and an in-process decider has been told of it) in its very next request.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_keyring(request: Request) -> Keyring:
