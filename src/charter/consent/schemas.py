@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyAddress
 
 from charter.core.i18n import Lang
 from charter.policy.schema import ConsentKind
@@ -73,7 +72,7 @@ class _In(BaseModel):
 
 
 class EvidenceIn(_In):
-    ip: IPv4Address | IPv6Address | None = None
+    ip: IPvAnyAddress | None = None
     user_agent: str | None = Field(default=None, max_length=500)
     gpc: bool = False
     """The browser sent `Sec-GPC: 1` or `navigator.globalPrivacyControl` was true."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from charter.audit.chain import Verification
 from charter.audit.services import AuditLog
+from charter.consent.banner import CurrentConsent, categories, choice_events
 from charter.consent.chain import (
     GENESIS,
     LedgerLink,
@@ -397,6 +398,37 @@ class ConsentLedger:
                           target=f"subject:{subject_id}", data={"events": len(events)})
         self.subjects.mark_changed(controller_id, subject_id)
         return len(events)
+
+    def current(self, controller_id: str, subject_id: str) -> dict[str, CurrentConsent]:
+        return {s.purpose: CurrentConsent(s.status, s.policy_hash) for s in self.states(controller_id, subject_id)}
+
+    def visitor(self, controller_id: str, visitor_id: str) -> str | None:
+        """The subject a banner visitor id belongs to (the account, once linked); None before any choice."""
+        found = self.subjects.find(controller_id, "visitor_id", visitor_id)
+        return found.id if found is not None else None
+
+    def record_choices(self, controller_id: str, visitor_id: str, choices: Mapping[str, bool], terms: PolicyTerms,
+                       *, language: str, evidence: EvidenceIn, actor: str) -> tuple[str, list[Recorded]]:
+        """A banner choice, recorded against the visitor (created on first choice): only what changed."""
+        choosable = {c for c, purposes in categories(terms).items() if purposes}
+        for category in choices:
+            if category not in choosable:
+                raise CharterError(f"the banner offers no choice for {category!r}", field=f"choices.{category}",
+                                   fix=f"Use one of: {', '.join(sorted(choosable))}.")
+        subject = self.subjects.resolve(controller_id, "visitor_id", visitor_id, actor=actor)
+        events = choice_events(terms, self.current(controller_id, subject.id), choices, gpc=evidence.gpc)
+        now = utcnow()
+        purposes = terms.purposes
+        plans = [_Planned({
+            "record_id": str(uuid.uuid4()), "subject_id": subject.id, "action": action.value, "purpose": purpose_id,
+            "consent_kind": asked_kind(purposes[purpose_id]).value, "policy_version": terms.current.version,
+            "policy_hash": terms.current.content_hash, "notice": "banner", "language": language,
+            "method": (CollectionMethod.GPC if forced else CollectionMethod.BUTTON).value,
+            "channel": Channel.BANNER.value, "jurisdiction": terms.in_force.jurisdictions[0].value, "at": now,
+            "valid_until": None, "gpc": evidence.gpc, "request_id": evidence.request_id,
+            "guardian_record_id": None, "linked_from": None, "actor": actor}, _evidence_of(evidence))
+            for purpose_id, action, forced in events]
+        return subject.id, self._append(controller_id, plans, now, actor)
 
     def has_guardian(self, controller_id: str, subject_id: str) -> bool:
         return self.session.execute(

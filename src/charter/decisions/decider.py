@@ -68,18 +68,26 @@ class Decider:
     def decide(self, controller_id: str, subject_id: str, question: Question) -> Decision:
         """The answer for one subject; raises `CharterError` naming the field for an unknown name, `NotFound`
         for an unknown subject."""
-        now = self._clock()
+        hit = self.cached(controller_id, subject_id, question)
+        return hit if hit is not None else self._decide(controller_id, subject_id, question, self._clock())
+
+    def cached(self, controller_id: str, subject_id: str, question: Question) -> Decision | None:
+        """The answer if it is in memory and still current, else None: never touches the source."""
         subjects = self._subjects.get(controller_id)
-        if subjects is not None:
-            known = subjects.get(subject_id)
-            if known is not None:
-                hit = known.memo.get(question)
-                if hit is not None and now < hit[1]:
-                    if hit[0].is_logged:
-                        self._queue.append(LogEntry(now, controller_id, subject_id, question, hit[0], hit[2],
-                                                    known.policy_hash))
-                    return hit[0]
-        return self._decide(controller_id, subject_id, question, now)
+        if subjects is None:
+            return None
+        known = subjects.get(subject_id)
+        if known is None:
+            return None
+        hit = known.memo.get(question)
+        if hit is None:
+            return None
+        now = self._clock()
+        if now >= hit[1]:
+            return None
+        if hit[0].is_logged:
+            self._queue.append(LogEntry(now, controller_id, subject_id, question, hit[0], hit[2], known.policy_hash))
+        return hit[0]
 
     def decide_many(self, controller_id: str, asks: Iterable[tuple[str, Question]]) -> list[Decision]:
         return [self.decide(controller_id, subject_id, question) for subject_id, question in asks]

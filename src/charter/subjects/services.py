@@ -86,7 +86,8 @@ class SubjectDirectory:
     def get(self, controller_id: str, subject_id: str) -> Subject:
         subject = self.session.get(Subject, subject_id)
         if subject is None or subject.controller_id != controller_id:
-            raise NotFound("no such subject")
+            raise NotFound("no such subject", field="subject_id",
+                           fix="Use the id POST /v1/subjects returned for this controller.")
         return subject
 
     def resolve(self, controller_id: str, kind: str, value: str, *, actor: str) -> Subject:
