@@ -5,8 +5,8 @@ a subject's state is what the ledger and the subject directory know of them. The
 processing is allowed, the legal basis it rests on (PIPL art. 13; and which of the policy's own legal exceptions
 when one applies), reason codes, obligations the host must follow, and whether the host should ask the person.
 
->>> decision = decide(compiled, state, Question("marketing_email", channel="email"), now)   # doctest: +SKIP
->>> decision.allowed, decision.basis, decision.obligations                                  # doctest: +SKIP
+>>> decision = decide(compiled, state, Question("marketing_email", channel="email"), now)
+>>> decision.allowed, decision.basis, decision.obligations
 (True, 'consent', ('no_tracking', 'subject_prefix_ad', 'unsubscribe_link'))
 """
 

@@ -8,8 +8,8 @@ once for changes committed through a watched session factory (`watch`), and with
 changes made by other processes, which it follows through the ledger's sequence numbers and the subject change
 feed. Decisions that allow non-essential processing are queued and written in batches by a background thread.
 
->>> decider = Decider(SqlDecisionSource(sessions, keyring)).start()      # doctest: +SKIP
->>> decider.decide("lubpur", subject_id, Question("analytics")).allowed  # doctest: +SKIP
+>>> decider = Decider(SqlDecisionSource(sessions, keyring)).start()
+>>> decider.decide("lubpur", subject_id, Question("analytics")).allowed
 False
 """
 
