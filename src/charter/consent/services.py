@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from charter.audit.chain import Verification
 from charter.audit.services import AuditLog
 from charter.consent.banner import CurrentConsent, categories, choice_events
+from charter.consent.bulk import copy_rows, project_on_server, upsert_rows
 from charter.consent.chain import (
     GENESIS,
     LedgerLink,
@@ -56,7 +56,6 @@ from charter.subjects.services import SubjectDirectory
 
 __all__ = ["ConsentLedger", "Recorded"]
 
-_CHUNK = 500
 _EVENT_COLUMNS = [c.name for c in ConsentEvent.__table__.columns if c.name != "id"]
 
 
@@ -129,15 +128,15 @@ class ConsentLedger:
         version = terms.version(item.policy_version, field_name=f"{at}policy_version")
         kind = self._kind(at, item, purpose.consent, asked_kind(purpose))
         guardian, rules_hash = self._guardian(at, item, terms)
-        jurisdiction = item.jurisdiction or terms.in_force.jurisdictions[0].value
-        if jurisdiction not in {j.value for j in terms.in_force.jurisdictions}:
+        jurisdiction = item.jurisdiction or terms.jurisdiction_codes[0]
+        if jurisdiction not in terms.jurisdiction_codes:
             raise CharterError(f"the policy does not apply in {jurisdiction!r}", field=f"{at}jurisdiction",
-                               fix=f"Use one of: {', '.join(j.value for j in terms.in_force.jurisdictions)}.")
+                               fix=f"Use one of: {', '.join(terms.jurisdiction_codes)}.")
         valid_until = _utc(item.valid_until) if item.valid_until is not None else None
         if valid_until is not None and valid_until <= now:
             raise CharterError("the consent would end before it starts", field=f"{at}valid_until",
                                fix="Give a time in the future, or leave it out for consent until withdrawn.")
-        language = item.language or Lang.parse(terms.in_force.languages[0]).value
+        language = item.language or terms.default_language
         row = {
             "record_id": str(uuid.uuid4()), "subject_id": item.subject_id, "action": item.action,
             "purpose": purpose.id, "consent_kind": kind.value, "policy_version": version.version,
@@ -202,11 +201,11 @@ class ConsentLedger:
             row.update(controller_id=controller_id, seq=seq, prev_hash=prev)
             row["hash"] = prev = event_hash(controller_id, seq, row["prev_hash"], row)
             rows.append(row)
-        if guardians:
-            self.session.execute(insert(GuardianRecord), guardians)
-        for start in range(0, len(rows), _CHUNK):
-            self.session.execute(insert(ConsentEvent).values(rows[start:start + _CHUNK]))
-        self._project(controller_id, rows)
+        connection = self.session.connection()
+        copy_rows(connection, GuardianRecord, guardians)
+        copy_rows(connection, ConsentEvent, rows)
+        if not project_on_server(connection, controller_id, head.seq + 1, seq):
+            self._project(controller_id, rows)
         first = head.seq + 1
         head.seq, head.hash = seq, prev
         actions: dict[str, int] = {}
@@ -260,13 +259,8 @@ class ConsentLedger:
         for row in rows:
             latest[row["subject_id"], row["purpose"]] = row
         states = [_state_row(controller_id, row) for _key, row in sorted(latest.items())]
-        dialect = self.session.get_bind().dialect.name
-        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for start in range(0, len(states), _CHUNK):
-            stmt = make(ConsentState).values(states[start:start + _CHUNK])
-            updated = {c: stmt.excluded[c] for c in states[0] if c not in ("controller_id", "subject_id", "purpose")}
-            self.session.execute(stmt.on_conflict_do_update(
-                index_elements=["controller_id", "subject_id", "purpose"], set_=updated))
+        keys = ("controller_id", "subject_id", "purpose")
+        upsert_rows(self.session.connection(), ConsentState, states, keys)
 
     def append_system(self, controller_id: str, events: Iterable[tuple[ConsentState, EventAction]],
                       terms: PolicyTerms, *, actor: str) -> list[Recorded]:

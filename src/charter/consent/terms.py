@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from charter.core.errors import CharterError, NotFound
+from charter.core.i18n import Lang
 from charter.policy.diff import Materiality, diff_policies
 from charter.policy.schema import ConsentKind, CookieCategory, LegalBasis, PolicyVersion, Purpose
 
@@ -68,9 +70,17 @@ class PolicyTerms:
     next_change: dt.date | None = None
     """The effective date of the next published version, when these terms stop being current."""
 
-    @property
+    @cached_property
     def purposes(self) -> Mapping[str, Purpose]:
         return {p.id: p for p in self.in_force.purposes}
+
+    @cached_property
+    def jurisdiction_codes(self) -> tuple[str, ...]:
+        return tuple(j.value for j in self.in_force.jurisdictions)
+
+    @cached_property
+    def default_language(self) -> str:
+        return Lang.parse(self.in_force.languages[0]).value
 
     def version(self, label: str | None, *, field_name: str = "policy_version") -> VersionRef:
         if label is None:
@@ -89,7 +99,7 @@ class PolicyTerms:
         return self.ordinal_of(content_hash) < self.required_ordinal.get(purpose_id, 0)
 
     def purpose(self, purpose_id: str, *, field_name: str = "purpose") -> Purpose:
-        found = self.in_force.purpose(purpose_id)
+        found = self.purposes.get(purpose_id)
         if found is None:
             known = ", ".join(p.id for p in self.in_force.purposes)
             raise CharterError(f"the policy in force has no purpose {purpose_id!r}", field=field_name,

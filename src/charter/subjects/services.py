@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, String, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
@@ -194,9 +194,14 @@ class SubjectDirectory:
         """Which of these ids are subjects of this controller (one query for a whole batch)."""
         if not subject_ids:
             return set()
+        wanted = sorted(set(subject_ids))
+        if self.session.get_bind().dialect.name == "postgresql":
+            # One array parameter instead of an IN list of hundreds: planned once, cheap for a whole batch.
+            matches = Subject.id == any_(bindparam("ids", wanted, type_=ARRAY(String)))
+        else:
+            matches = Subject.id.in_(wanted)
         return set(self.session.execute(
-            select(Subject.id).where(Subject.controller_id == controller_id, Subject.id.in_(set(subject_ids)))
-        ).scalars())
+            select(Subject.id).where(Subject.controller_id == controller_id, matches)).scalars())
 
     def mark_changed(self, controller_id: str, *subject_ids: str, persist: bool = True) -> None:
         """Tell in-process deciders that what they know of these subjects changed: at once (after commit) in
