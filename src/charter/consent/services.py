@@ -52,7 +52,7 @@ from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang
 from charter.core.models import Controller
 from charter.policy.schema import ConsentKind, PolicyVersion
-from charter.subjects.services import SubjectDirectory
+from charter.subjects.services import REENCRYPTORS, SubjectDirectory
 
 __all__ = ["ConsentLedger", "Recorded"]
 
@@ -483,3 +483,27 @@ def _projected(state: ConsentState) -> ProjectedState:
                           policy_version=state.policy_version, policy_hash=state.policy_hash,
                           record_id=state.record_id, seq=state.seq,
                           valid_until=iso(state.valid_until), by_guardian=state.by_guardian, gpc=state.gpc)
+
+
+def reencrypt_ledger(session: Session, old: Keyring, new: Keyring) -> int:
+    """Evidence and guardian details under the new active key. The hash chain covers commitments of the plain
+    values, so re-encrypting changes no hash."""
+    done = 0
+    for event in session.execute(select(ConsentEvent).where(ConsentEvent.evidence_encrypted.is_not(None))).scalars():
+        token = event.evidence_encrypted
+        if token is not None and new.key_id_of(token) != new.active:
+            ctx = _evidence_context(event.controller_id)
+            event.evidence_encrypted = new.encrypt(old.decrypt(token, ctx), ctx)
+            done += 1
+    guardians = select(GuardianRecord).where(GuardianRecord.details_encrypted.is_not(None))
+    for record in session.execute(guardians).scalars():
+        token = record.details_encrypted
+        if token is not None and new.key_id_of(token) != new.active:
+            ctx = _guardian_context(record.controller_id)
+            record.details_encrypted = new.encrypt(old.decrypt(token, ctx), ctx)
+            done += 1
+    session.flush()
+    return done
+
+
+REENCRYPTORS.append(reencrypt_ledger)
