@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -58,6 +59,15 @@ class ReceiptIn(_In):
     visitor_id: str = Field(pattern=VISITOR_ID)
 
 
+def _ip(request: Request) -> str | None:
+    """The peer's address as evidence; None when it is not an IP (a Unix socket, a test client)."""
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None
+
+
 def _gpc(sec_gpc: str | None, stated: bool) -> bool:
     return stated or (sec_gpc or "").strip() == "1"
 
@@ -85,7 +95,7 @@ def choices(body: ChoicesIn, request: Request, *, key: BannerKey, session: DbSes
     if body.policy_hash != terms.current.content_hash:
         raise Conflict("the policy changed since the banner was shown", field="policy_hash",
                        fix="Reload the banner and ask again.")
-    evidence = EvidenceIn(ip=request.client.host if request.client else None,
+    evidence = EvidenceIn(ip=_ip(request),
                           user_agent=(request.headers.get("user-agent") or "")[:500] or None,
                           gpc=_gpc(sec_gpc, body.gpc),
                           request_id=x_request_id if x_request_id and _REQUEST_ID.match(x_request_id) else None)
