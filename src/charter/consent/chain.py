@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -38,10 +37,22 @@ def iso(at: dt.datetime | None) -> str | None:
     return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+def _canonical(value: object) -> str:
+    """One field as hashed: None, booleans and datetimes spelled out so no two values collide."""
+    if value is None:
+        return "\x00"
+    if value is True or value is False:
+        return "\x01T" if value else "\x01F"
+    if isinstance(value, dt.datetime):
+        return iso(value) or ""
+    return str(value)
+
+
 def event_hash(controller_id: str, seq: int, prev_hash: str, fields: Mapping[str, object]) -> str:
-    values = [iso(v) if isinstance(v, dt.datetime) else v for v in (fields[name] for name in HASHED_FIELDS)]
-    body = json.dumps([controller_id, seq, prev_hash, *values], separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+    """SHA-256 over controller, seq, previous hash and every hashed field, joined by a unit separator (no field
+    may contain one: ids, codes, hashes and ISO times never do)."""
+    values = [controller_id, str(seq), prev_hash, *(_canonical(fields[name]) for name in HASHED_FIELDS)]
+    return "sha256:" + hashlib.sha256("\x1f".join(values).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

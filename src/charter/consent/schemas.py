@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyAddress
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from charter.core.i18n import Lang
 from charter.policy.schema import ConsentKind
@@ -67,12 +68,25 @@ def _language(value: str) -> str:
 Language = Annotated[str, AfterValidator(_language)]
 
 
+def _ip(value: str) -> str:
+    # inet_pton is C: the ipaddress module costs more than the rest of an event's checks together.
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return socket.inet_ntop(family, socket.inet_pton(family, value))
+        except OSError:
+            continue
+    raise ValueError("value is not a valid IPv4 or IPv6 address")
+
+
+IpAddress = Annotated[str, Field(max_length=64), AfterValidator(_ip)]
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EvidenceIn(_In):
-    ip: IPvAnyAddress | None = None
+    ip: IpAddress | None = None
     user_agent: str | None = Field(default=None, max_length=500)
     gpc: bool = False
     """The browser sent `Sec-GPC: 1` or `navigator.globalPrivacyControl` was true."""
