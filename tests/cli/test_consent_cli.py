@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,8 +15,9 @@ from charter.consent.models import ConsentEvent
 from charter.consent.schemas import ConsentIn
 from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
-from charter.core.db import transaction
+from charter.core.db import make_engine, session_factory, transaction
 from charter.decisions.services import load_terms
+from charter.migrations import upgrade
 from charter.policy.services import PolicyStore
 from charter.subjects.services import SubjectDirectory
 from tests.cli.test_cli import charter
@@ -53,7 +55,13 @@ def _ledger_with_one_grant(sessions: sessionmaker[Session], keyring: Keyring) ->
     return cid, subject
 
 
-def test_consent_verify_sweep_and_key_rotation(cli_env: Path, sessions: sessionmaker[Session]) -> None:
+def test_consent_verify_sweep_and_key_rotation(cli_env: Path, fresh_database_url: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rotation re-encrypts the whole database: a database of this test's own.
+    monkeypatch.setenv("CHARTER_DATABASE_URL", fresh_database_url)
+    upgrade(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    sessions = session_factory(engine)
     assert charter("keys", "rotate")[0] == 0  # creates the keyring file on first use
     keyring = Keyring.from_json((cli_env / "keys.json").read_text())
     cid, _subject = _ledger_with_one_grant(sessions, keyring)
@@ -76,3 +84,4 @@ def test_consent_verify_sweep_and_key_rotation(cli_env: Path, sessions: sessionm
                            .order_by(ConsentEvent.seq)).scalars().first()
         assert ConsentLedger(s, rotated).evidence(cid, str(record)) == {"ip": "192.0.2.1"}
     assert json.loads((cli_env / "keys.json").read_text())["active"] == rotated.active
+    engine.dispose()

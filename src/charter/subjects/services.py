@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, String, any_, bindparam, select
+from sqlalchemy import ARRAY, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
@@ -20,6 +20,12 @@ from charter.subjects.models import Identity, Subject, SubjectChange
 from charter.subjects.normalise import IdentityKind, normalise, parse_kind
 
 _REASON = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+# A join against the unnested array, not `id = ANY(:ids)`: with a parameter (not a constant list) PostgreSQL
+# compares each row with every element, which for a batch of 500 costs milliseconds.
+_EXISTING_PG = text(
+    "SELECT s.id FROM unnest(:ids) AS wanted(id) JOIN subjects s ON s.id = wanted.id WHERE s.controller_id = :cid"
+).bindparams(bindparam("ids", type_=ARRAY(String)))
 
 CHANGED_SUBJECTS = "charter.changed_subjects"
 """`session.info` key: the (controller, subject) pairs whose decision state this transaction changed."""
@@ -196,12 +202,10 @@ class SubjectDirectory:
             return set()
         wanted = sorted(set(subject_ids))
         if self.session.get_bind().dialect.name == "postgresql":
-            # One array parameter instead of an IN list of hundreds: planned once, cheap for a whole batch.
-            matches = Subject.id == any_(bindparam("ids", wanted, type_=ARRAY(String)))
-        else:
-            matches = Subject.id.in_(wanted)
+            # One array parameter instead of an IN list of hundreds: compiled and planned once for any batch.
+            return set(self.session.execute(_EXISTING_PG, {"cid": controller_id, "ids": wanted}).scalars())
         return set(self.session.execute(
-            select(Subject.id).where(Subject.controller_id == controller_id, matches)).scalars())
+            select(Subject.id).where(Subject.controller_id == controller_id, Subject.id.in_(wanted))).scalars())
 
     def mark_changed(self, controller_id: str, *subject_ids: str, persist: bool = True) -> None:
         """Tell in-process deciders that what they know of these subjects changed: at once (after commit) in
