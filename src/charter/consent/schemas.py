@@ -61,8 +61,11 @@ class VerificationMethod(StrEnum):
     PAYMENT_CARD = "payment_card"
 
 
+_EXACT = {lang.value: lang.value for lang in Lang}
+
+
 def _language(value: str) -> str:
-    return Lang.parse(value).value
+    return _EXACT.get(value) or Lang.parse(value).value
 
 
 Language = Annotated[str, AfterValidator(_language)]

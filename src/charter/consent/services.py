@@ -51,7 +51,7 @@ from charter.core.db import utcnow
 from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang
 from charter.core.models import Controller
-from charter.policy.schema import ConsentKind, PolicyVersion
+from charter.policy.schema import ConsentKind, PolicyVersion, Purpose
 from charter.subjects.services import REENCRYPTORS, SubjectDirectory
 
 __all__ = ["ConsentLedger", "Recorded"]
@@ -111,21 +111,19 @@ class ConsentLedger:
         """Append many events in one transaction; with `is_batch`, errors name the item (`[3].purpose`)."""
         known = self.subjects.existing(controller_id, [i.subject_id for i in items])
         now = utcnow()
-        plans = [self._plan(f"[{n}]." if is_batch else "", item, terms, known, now=now, actor=actor)
+        offered: dict[str, Purpose] = {}
+        plans = [self._plan(f"[{n}]." if is_batch else "", item, terms, known, offered, now=now, actor=actor)
                  for n, item in enumerate(items)]
         return self._append(controller_id, plans, now, actor)
 
-    def _plan(self, at: str, item: ConsentIn, terms: PolicyTerms, known: set[str], *, now: dt.datetime,
-              actor: str) -> _Planned:
+    def _plan(self, at: str, item: ConsentIn, terms: PolicyTerms, known: set[str], offered: dict[str, Purpose],
+              *, now: dt.datetime, actor: str) -> _Planned:
         if item.subject_id not in known:
             raise NotFound("no such subject", field=f"{at}subject_id",
                            fix="Register the person first (POST /v1/subjects) and use the id it returns.")
-        purpose = terms.purpose(item.purpose, field_name=f"{at}purpose")
-        if not offers_consent(purpose):
-            raise CharterError(
-                f"the policy asks no consent for purpose {purpose.id!r}: it rests on {purpose.legal_basis.value}",
-                field=f"{at}purpose", fix="Record consent only for purposes the policy offers a choice for.")
-        version = terms.version(item.policy_version, field_name=f"{at}policy_version")
+        purpose = offered.get(item.purpose) or self._offered(at, item.purpose, terms, offered)
+        version = terms.current if item.policy_version is None else terms.version(
+            item.policy_version, field_name=f"{at}policy_version")
         kind = self._kind(at, item, purpose.consent, asked_kind(purpose))
         guardian, rules_hash = self._guardian(at, item, terms)
         jurisdiction = item.jurisdiction or terms.jurisdiction_codes[0]
@@ -146,6 +144,16 @@ class ConsentLedger:
             "request_id": item.evidence.request_id, "guardian_record_id": None, "linked_from": None, "actor": actor,
         }
         return _Planned(row, _evidence_of(item.evidence), guardian, rules_hash)
+
+    @staticmethod
+    def _offered(at: str, purpose_id: str, terms: PolicyTerms, offered: dict[str, Purpose]) -> Purpose:
+        purpose = terms.purpose(purpose_id, field_name=f"{at}purpose")
+        if not offers_consent(purpose):
+            raise CharterError(
+                f"the policy asks no consent for purpose {purpose.id!r}: it rests on {purpose.legal_basis.value}",
+                field=f"{at}purpose", fix="Record consent only for purposes the policy offers a choice for.")
+        offered[purpose_id] = purpose
+        return purpose
 
     @staticmethod
     def _kind(at: str, item: ConsentIn, purpose_kind: ConsentKind, asked: ConsentKind) -> ConsentKind:
@@ -217,15 +225,16 @@ class ConsentLedger:
                                 "actions": actions})
         self.subjects.mark_changed(controller_id, *sorted({r["subject_id"] for r in rows}), persist=False)
         return [Recorded(r["record_id"], r["seq"], r["subject_id"], r["purpose"], r["action"],
-                         STATUS_AFTER[EventAction(r["action"])].value, now, r["hash"]) for r in rows]
+                         _STATUS_OF[r["action"]], now, r["hash"]) for r in rows]
 
     def _sealed(self, controller_id: str, plan: _Planned, guardians: list[dict[str, Any]]) -> dict[str, Any]:
         """The row with its salt, commitments and encrypted evidence (and its guardian record, if any)."""
-        row = dict(plan.row)
+        row = plan.row
         salt = os.urandom(16).hex()
         row["salt"] = salt
         row["subject_commitment"] = commitment(salt, "subject", row["subject_id"])
-        evidence = json.dumps(plan.evidence, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # Keys in a fixed order (ip, user_agent) by construction, so the text committed to is canonical.
+        evidence = json.dumps(plan.evidence, separators=(",", ":"), ensure_ascii=False)
         row["evidence_commitment"] = commitment(salt, "evidence", evidence)
         row["evidence_encrypted"] = (self.keyring.encrypt(evidence, _evidence_context(controller_id))
                                      if plan.evidence else None)
@@ -452,6 +461,7 @@ class ConsentLedger:
         return self._append(controller_id, plans, now, actor)
 
 
+_STATUS_OF = {action.value: status.value for action, status in STATUS_AFTER.items()}
 _CARRIED = {ConsentStatus.GRANTED.value: EventAction.GRANT, ConsentStatus.REFUSED.value: EventAction.REFUSE,
             ConsentStatus.WITHDRAWN.value: EventAction.WITHDRAW}
 
