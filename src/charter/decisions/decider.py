@@ -20,14 +20,13 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from charter.consent.models import ConsentStatus
 from charter.decisions.core import CompiledPolicy, Decision, Question, SubjectState, compile_policy, decide, expires
 from charter.decisions.core import validate_question as _validate
 from charter.decisions.interfaces import Cursor, DecisionSource, LogEntry
@@ -231,8 +230,3 @@ def _forget_notes(session: Session) -> None:
     session.info.pop(_CHANGED_POLICIES, None)
     session.info.pop(CHANGED_SUBJECTS, None)
 
-
-def granted_purposes(state: SubjectState, now: float) -> Sequence[str]:
-    """The purposes with a consent that currently counts (ignoring policy changes): for banners and exports."""
-    return [p for p, v in state.consents.items()
-            if v.status == ConsentStatus.GRANTED.value and (v.valid_until is None or now < v.valid_until)]
