@@ -5,8 +5,10 @@ One import per line, kept sorted, so parallel branches each add a line without c
 
 import charter.accounts.models
 import charter.audit.models
+import charter.consent.models
 import charter.core.models
 import charter.datamap.models
+import charter.decisions.models
 import charter.outbox.models
 import charter.policy.models
 import charter.ratelimit.models

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from charter import __version__
 from charter.core.crypto import load_keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.settings import Settings, load_settings
+from charter.decisions.decider import Decider
+from charter.decisions.services import SqlDecisionSource
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import admin, center, errors
-from charter.web.api import datamaps, policies
+from charter.web.api import banner, consents, datamaps, decisions, policies, subjects
+from charter.web.cors import BannerCors
+from charter.web.deps import KeyCache
 from charter.web.ui.i18n import LanguageSwitch
 from charter.web.ui.security import SecurityHeaders
 from charter.web.ui.templates import ASSETS_DIR, make_ui
+
+STATIC = Path(__file__).parent / "static"
+# https://privacycg.github.io/gpc-spec/: the site honours Global Privacy Control (here: Charter's banner).
+GPC_SUPPORT = {"gpc": True, "lastUpdate": "2025-01-01"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,14 +40,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # DESIGN: with no configuration, the worker runs in-process — nothing else to start.
     sender = BackgroundSender(OutboxSender(sessions, keyring, transports_from_settings(settings)),
                               interval=settings.outbox_interval) if settings.outbox_worker else None
+    decider = Decider(SqlDecisionSource(sessions, keyring))
+    decider.watch(sessions)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        decider.start()
         if sender is not None:
             sender.start()
         yield
         if sender is not None:
             sender.stop()
+        decider.close()
         engine.dispose()
 
     app = FastAPI(title="Charter", version=__version__, lifespan=lifespan,
@@ -47,16 +61,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.keyring = keyring
     app.state.outbox_sender = sender
+    app.state.decider = decider
+    app.state.keys = KeyCache(sessions)
     # Cookie and form-token signing key: derived from the keyring, so every worker shares it with no new secret.
     app.state.ui = make_ui(bytes.fromhex(keyring.blind_index("charter.web", "cookie-signing")))
     errors.install(app)
-    app.include_router(policies.router)
-    app.include_router(datamaps.router)
+    app.add_middleware(BannerCors)
+    for module in (policies, datamaps, subjects, consents, decisions, banner):
+        app.include_router(module.router)
     app.include_router(admin.router)
     app.include_router(center.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/assets", StaticFiles(directory=ASSETS_DIR), name="assets")
     app.add_middleware(LanguageSwitch, prefixes=("/admin", "/center"))
     app.add_middleware(SecurityHeaders)
+
+    @app.get("/.well-known/gpc.json", include_in_schema=False)
+    def gpc() -> JSONResponse:
+        return JSONResponse(GPC_SUPPORT)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
