@@ -7,8 +7,10 @@ import charter.accounts.models
 import charter.audit.models
 import charter.core.models
 import charter.datamap.models
+import charter.disclosures.models
 import charter.outbox.models
 import charter.policy.models
+import charter.requests.models
 import charter.subjects.models  # noqa: F401 - imported for their tables
 from charter.core.db import Base
 
