@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,9 +54,23 @@ def policy_with_recipient(controller_id: str, *, jurisdictions: list[str] | None
     doc["recipients"][0]["categories"] = ["contact.email"]
     if jurisdictions:
         doc["jurisdictions"] = jurisdictions
+        if "HK" in jurisdictions:
+            _add_traditional(doc)
     if grounds is not None:
         doc["refusal_grounds"] = grounds
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+def _add_traditional(node: Any) -> None:
+    """An HK policy needs every text in Traditional Chinese too (the test reuses the Simplified text)."""
+    if isinstance(node, dict):
+        if "zh" in node and "en" in node and "zh_tw" not in node:
+            node["zh_tw"] = node["zh"]
+        for value in node.values():
+            _add_traditional(value)
+    elif isinstance(node, list):
+        for value in node:
+            _add_traditional(value)
 
 
 @dataclass
@@ -81,7 +96,9 @@ class World:
             for message in outbox.messages(self.cid):
                 if message.template == "verification_code":
                     text = outbox.content(message).text
-                    return next(w for w in text.split() if w.isdigit() and len(w) == 6)
+                    found = re.search(r"(?<!\d)\d{6}(?!\d)", text)
+                    assert found is not None
+                    return found.group(0)
         raise AssertionError("no code was sent")
 
     def templates(self) -> list[str]:
@@ -103,11 +120,11 @@ class World:
 
 
 def publish_world(sessions: sessionmaker[Session], keyring: Keyring, shop_url: str, *, kind: str,
-                  redis_prefix: str | None = None, policy: str | None = None) -> tuple[Tenant, str]:
+                  redis_prefix: str | None = None, jurisdictions: list[str] | None = None) -> tuple[Tenant, str]:
     tenant = make_tenant(sessions)
     cid = tenant.controller_id
     with sessions() as session, session.begin():
-        PolicyStore(session).publish(cid, policy or policy_with_recipient(cid), source="policy.yaml", actor="test")
+        PolicyStore(session).publish(cid, policy_with_recipient(cid, jurisdictions=jurisdictions), source="policy.yaml", actor="test")
         DataMapStore(session).publish(cid, shop_map_text(cid, kind=kind, redis_prefix=redis_prefix),
                                       source="datamap.yaml", actor="test")
         directory = SubjectDirectory(session, keyring)
@@ -125,10 +142,10 @@ def shop_secrets(shop_url: str, redis_url: str | None = None) -> Secrets:
 
 @contextmanager
 def shop_world(sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path, *, backend: str = "sqlite",
-               policy: str | None = None) -> Iterator[World]:
+               jurisdictions: list[str] | None = None) -> Iterator[World]:
     with shop_database(backend, tmp_path) as url, ConnectorPool(shop_secrets(url)) as pool:
         kind = {"sqlite": "sqlite", "postgresql": "postgresql", "mariadb": "mysql"}[backend]
-        tenant, ann = publish_world(sessions, keyring, url, kind=kind, policy=policy)
+        tenant, ann = publish_world(sessions, keyring, url, kind=kind, jurisdictions=jurisdictions)
         worker = InProcessWorker(TaskRunner(sessions, keyring, pool))
         worker.start()
         try:

@@ -14,7 +14,8 @@ from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import errors
-from charter.web.api import datamaps, policies
+from charter.web.api import admin_requests, datamaps, host_records, policies, requests
+from charter.web.workers import request_workers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,11 +28,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sender = BackgroundSender(OutboxSender(sessions, keyring, transports_from_settings(settings)),
                               interval=settings.outbox_interval) if settings.outbox_worker else None
 
+    workers = request_workers(settings, sessions, keyring, notify=sender.wake if sender else None)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if sender is not None:
             sender.start()
+        workers.start()
         yield
+        workers.stop()
         if sender is not None:
             sender.stop()
         engine.dispose()
@@ -43,9 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.keyring = keyring
     app.state.outbox_sender = sender
+    app.state.request_queue = workers.queue
+    app.state.request_workers = workers
+    app.state.wake_outbox = sender.wake if sender else None
     errors.install(app)
     app.include_router(policies.router)
     app.include_router(datamaps.router)
+    app.include_router(requests.router)
+    app.include_router(requests.acks)
+    app.include_router(admin_requests.router)
+    app.include_router(host_records.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
