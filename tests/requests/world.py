@@ -124,7 +124,8 @@ def publish_world(sessions: sessionmaker[Session], keyring: Keyring, shop_url: s
     tenant = make_tenant(sessions)
     cid = tenant.controller_id
     with sessions() as session, session.begin():
-        PolicyStore(session).publish(cid, policy_with_recipient(cid, jurisdictions=jurisdictions), source="policy.yaml", actor="test")
+        PolicyStore(session).publish(cid, policy_with_recipient(cid, jurisdictions=jurisdictions),
+                                     source="policy.yaml", actor="test")
         DataMapStore(session).publish(cid, shop_map_text(cid, kind=kind, redis_prefix=redis_prefix),
                                       source="datamap.yaml", actor="test")
         directory = SubjectDirectory(session, keyring)
