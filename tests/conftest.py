@@ -65,7 +65,8 @@ def keyring() -> Keyring:
 def settings(database_url: str, keyring: Keyring, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # No in-process outbox sender: tests drain the outbox themselves, against their own mail server.
     return Settings(database_url=database_url, keyring=keyring.to_json(),
-                    keyring_file=tmp_path_factory.mktemp("keys") / "unused.json", outbox_worker=False)
+                    keyring_file=tmp_path_factory.mktemp("keys") / "unused.json", outbox_worker=False,
+                    request_worker=False)
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,11 @@ import charter.consent.models
 import charter.core.models
 import charter.datamap.models
 import charter.decisions.models
+import charter.disclosures.models
 import charter.outbox.models
 import charter.policy.models
 import charter.ratelimit.models
+import charter.requests.models
 import charter.sessions.models
 import charter.subjects.models  # noqa: F401 - imported for their tables
 from charter.core.db import Base

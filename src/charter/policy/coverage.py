@@ -118,8 +118,17 @@ REGISTRY: dict[str, Enforcement] = {
     "LAN-SECURITY": Enforcement(_P, _SECURITY),
     "LAN-BREACH": Enforcement(_N, f"{_RETENTION}: incident workflow, notices and regulator report"),
     "LAN-RIGHTS": Enforcement(_N, f"{_REQUESTS}; self-service in the {_CENTRE}"),
-    "LAN-VERIFY": Enforcement(_N, f"{_REQUESTS}: verification before execution, refusals with a ground"),
-    "LAN-LIMITS": Enforcement(_N, f"{_REQUESTS}: held items reported to the person"),
+    "LAN-VERIFY": Enforcement(
+        _P,
+        "charter.requests: six-digit code (hashed, 10 min, lockout) or single-use host assertion before any "
+        "task runs; refusal only with an enumerated ground (tests: tests/requests/test_verification.py, "
+        "tests/requests/test_runner.py)",
+    ),
+    "LAN-LIMITS": Enforcement(
+        _P,
+        "charter.requests: retention-locked fields become held items with their reason, told to the person "
+        "(test: tests/requests/test_runner.py); legal holds: issue 8",
+    ),
     "LAN-WITHDRAW": Enforcement(
         _P, f"withdrawal per purpose in one call, effective in the next decision (tests: {_T_CONSENTS}, "
             f"tests/sdk/test_client.py); cancellation: {_REQUESTS}"
@@ -192,8 +201,17 @@ REGISTRY: dict[str, Enforcement] = {
         _N, f"{_RETENTION}: notices checked for every element charter.jurisdictions requires before sending"
     ),
     "LUB-ACCESS": Enforcement(_N, f"{_CENTRE} pages; machine-readable export: {_REQUESTS}"),
-    "LUB-RECTIFY": Enforcement(_N, f"{_REQUESTS}: rectification propagated to every store"),
-    "LUB-DELETE": Enforcement(_N, f"{_REQUESTS}: erasure across datasets and recipients, acknowledgements tracked"),
+    "LUB-RECTIFY": Enforcement(
+        _P,
+        "charter.requests: rectification propagated to every store holding the category and to recipients "
+        "(test: tests/requests/test_runner.py)",
+    ),
+    "LUB-DELETE": Enforcement(
+        _P,
+        "charter.requests: erasure across SQLite/PostgreSQL/MariaDB/Redis, recipients from the disclosure log "
+        "notified with tracked acknowledgement (tests: tests/requests/test_runner.py, "
+        "tests/requests/test_crash.py); HTTP tests: not yet",
+    ),
     "LUB-WITHDRAW": Enforcement(
         _E, f"withdrawal appends an event, takes effect in the next decision and never rewrites history (tests: "
             f"{_T_CONSENTS}, tests/sdk/test_client.py, tests/consent/test_services.py)"

@@ -20,12 +20,23 @@ from charter.decisions.services import SqlDecisionSource
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import admin, center, errors
-from charter.web.api import banner, consents, datamaps, decisions, policies, subjects
+from charter.web.api import (
+    admin_requests,
+    banner,
+    consents,
+    datamaps,
+    decisions,
+    host_records,
+    policies,
+    requests,
+    subjects,
+)
 from charter.web.cors import BannerCors
 from charter.web.deps import KeyCache
 from charter.web.ui.i18n import LanguageSwitch
 from charter.web.ui.security import SecurityHeaders
 from charter.web.ui.templates import ASSETS_DIR, make_ui
+from charter.web.workers import request_workers
 
 STATIC = Path(__file__).parent / "static"
 # https://privacycg.github.io/gpc-spec/: the site honours Global Privacy Control (here: Charter's banner).
@@ -44,16 +55,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     decider = Decider(SqlDecisionSource(sessions, keyring))
     decider.watch(sessions)
 
+    workers = request_workers(settings, sessions, keyring, notify=sender.wake if sender else None)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         decider.start()
         if sender is not None:
             sender.start()
+        workers.start()
         # Everything built so far lives as long as the process: keep the cyclic collector from rescanning it on
         # every collection the request path triggers.
         gc.collect()
         gc.freeze()
         yield
+        workers.stop()
         if sender is not None:
             sender.stop()
         decider.close()
@@ -68,12 +83,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outbox_sender = sender
     app.state.decider = decider
     app.state.keys = KeyCache(sessions)
+    app.state.request_queue = workers.queue
+    app.state.request_workers = workers
+    app.state.wake_outbox = sender.wake if sender else None
     # Cookie and form-token signing key: derived from the keyring, so every worker shares it with no new secret.
     app.state.ui = make_ui(bytes.fromhex(keyring.blind_index("charter.web", "cookie-signing")))
     errors.install(app)
     app.add_middleware(BannerCors)
-    for module in (policies, datamaps, subjects, consents, decisions, banner):
+    for module in (policies, datamaps, subjects, consents, decisions, banner, requests, admin_requests, host_records):
         app.include_router(module.router)
+    app.include_router(requests.acks)
     app.include_router(admin.router)
     app.include_router(center.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
