@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.consent.models import ConsentState
@@ -22,7 +22,7 @@ from charter.policy.services import PolicyStore, as_policy
 from charter.subjects.age import minor_until
 from charter.subjects.services import SubjectDirectory, changes_since, last_change_id
 
-__all__ = ["SqlDecisionSource", "load_terms", "subject_state", "write_decision_log"]
+__all__ = ["SqlDecisionSource", "forget_subject", "load_terms", "subject_state", "write_decision_log"]
 
 
 def load_terms(session: Session, controller_id: str, today: dt.date) -> PolicyTerms:
@@ -76,6 +76,15 @@ def write_decision_log(session: Session, entries: Sequence[LogEntry]) -> int:
     if merged:
         session.execute(insert(DecisionRecord), list(merged.values()))
     return len(merged)
+
+
+def forget_subject(session: Session, controller_id: str, subject_id: str) -> int:
+    """Erasure: the decision log keeps what was decided and the consent record it rested on (the ledger's
+    anonymised tombstone), but no longer whom it was about. Returns the rows cleared."""
+    cleared = session.execute(update(DecisionRecord).where(
+        DecisionRecord.controller_id == controller_id, DecisionRecord.subject_id == subject_id)
+        .values(subject_id=None).execution_options(synchronize_session=False))
+    return int(cleared.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlDecisionSource:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.connectors.base import Row
+from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
 from charter.core.errors import CharterError
 from charter.core.i18n import Lang, Text
@@ -48,17 +49,37 @@ _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
 @dataclass(frozen=True)
 class ConsentEvent:
     purpose: str
+    purpose_label: str
     action: str
     at: str
     policy_version: str
+    channel: str
+    method: str
+    record_id: str
+    """The ledger record, whose receipt (`/v1/consents/{record_id}/receipt`) proves the event."""
 
 
 class ConsentHistory:
-    """Where the bundle reads the person's consent events from; replaced once the consent ledger is wired in."""
+    """The person's consent events from the ledger, oldest first, with the purposes named in their language."""
 
     @staticmethod
-    def of(session: Session, keyring: Keyring, controller_id: str, subject_id: str) -> list[ConsentEvent]:
-        return []
+    def of(session: Session, keyring: Keyring, controller_id: str, subject_id: str, *,
+           policy: PolicyVersion | None = None, lang: Lang = Lang.EN) -> list[ConsentEvent]:
+        if not subject_id:
+            return []
+        events = ConsentLedger(session, keyring).history(controller_id, subject_id)
+        return [ConsentEvent(purpose=e.purpose, purpose_label=_purpose(policy, e.purpose, lang), action=e.action,
+                             at=_utc(e.at).isoformat(), policy_version=e.policy_version, channel=e.channel,
+                             method=e.method, record_id=e.record_id) for e in events]
+
+
+def _purpose(policy: PolicyVersion | None, purpose_id: str, lang: Lang) -> str:
+    purpose = next((p for p in policy.purposes if p.id == purpose_id), None) if policy else None
+    return purpose.label.get(lang) if purpose else purpose_id
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -85,7 +106,8 @@ def collect(session: Session, keyring: Keyring, request: DataRequest) -> Bundle:
     policy = as_policy(PolicyStore(session).get(request.controller_id, request.policy_version or ""))
     subject = request.subject_id or ""
     return Bundle(request=request, policy=policy, collections=_rows(session, keyring, request),
-                  consents=ConsentHistory.of(session, keyring, request.controller_id, subject),
+                  consents=ConsentHistory.of(session, keyring, request.controller_id, subject, policy=policy,
+                                             lang=Lang.parse(request.language)),
                   decisions=_decisions(session, keyring, request.controller_id, subject, Lang.parse(request.language)),
                   recipients=_recipients(session, policy, request.controller_id, subject,
                                          Lang.parse(request.language)),
@@ -170,10 +192,22 @@ _UI: dict[str, Text] = {
 }
 
 
+_ACTIONS: dict[str, Text] = {
+    "grant": Text(zh="同意", en="Consent given", zh_tw="同意"),
+    "guardian_grant": Text(zh="监护人同意", en="Guardian's consent given", zh_tw="監護人同意"),
+    "refuse": Text(zh="拒绝", en="Refused", zh_tw="拒絕"),
+    "withdraw": Text(zh="撤回", en="Withdrawn", zh_tw="撤回"),
+    "expire": Text(zh="到期", en="Expired", zh_tw="到期"),
+    "supersede": Text(zh="政策变更后需重新同意", en="Asked again after a policy change",
+                      zh_tw="政策變更後需重新同意"),
+}
+
+
 def as_html(bundle: Bundle) -> str:
     lang = bundle.lang
     return _ENV.get_template("bundle.html.jinja").render(
         lang=lang.value, ui={k: v.get(lang) for k, v in _UI.items()}, bundle=bundle,
+        actions={k: v.get(lang) for k, v in _ACTIONS.items()},
         kind=KIND_LABELS[RequestKind(bundle.request.kind)].get(lang),
         controller=bundle.policy.controller.name.get(lang),
         collections={k: (list(dict.fromkeys(c for row in rows for c in row)), rows)

@@ -12,12 +12,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from charter.consent.models import ConsentStatus
+from charter.consent.schemas import Channel, CollectionMethod, ConsentIn, EvidenceIn
+from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
+from charter.core.db import utcnow
+from charter.decisions.services import forget_subject, load_terms
 from charter.disclosures.services import DisclosureLog
 from charter.requests.automated import AutomatedDecisions
-from charter.requests.models import DataRequest, RecipientNotice, RequestTask
+from charter.requests.models import DataRequest, HeldItem, RecipientNotice, RequestTask
 from charter.requests.planning import Operation
 from charter.requests.services import RequestService
+from charter.subjects.services import SubjectDirectory
 
 __all__ = ["INTERNAL", "ack_token"]
 
@@ -73,15 +79,55 @@ def explain(session: Session, keyring: Keyring, request: DataRequest, task: Requ
     return {"decision_id": decision_id}
 
 
-def not_yet(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
-    return {"skipped": True}
+def withdraw(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
+    """Withdraw consent for the purposes asked, through the ledger, effective in the next decision (PIPL art. 15).
+    A purpose not granted now is left as it is: the ledger records only real changes."""
+    if request.subject_id is None:
+        return {"withdrawn": 0}
+    ledger = ConsentLedger(session, keyring)
+    granted = {s.purpose for s in ledger.states(request.controller_id, request.subject_id)
+               if s.status == ConsentStatus.GRANTED.value}
+    asked = [str(p) for p in task.spec.get("purposes", [])]
+    items = [ConsentIn(subject_id=request.subject_id, purpose=p, action="withdraw",
+                       notice=f"request:{request.reference}", method=CollectionMethod.SETTINGS, channel=Channel.API,
+                       language=request.language, evidence=EvidenceIn(request_id=request.reference))
+             for p in dict.fromkeys(asked) if p in granted]
+    if items:
+        terms = load_terms(session, request.controller_id, utcnow().date())
+        ledger.record_many(request.controller_id, items, terms, actor=RUNNER_ACTOR)
+    return {"withdrawn": len(items), "not_granted": len(set(asked)) - len(items)}
+
+
+def restrict(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
+    """Stop everything but storage and security (PIPL art. 47). After a cancellation only when something was
+    held: what a retention rule keeps becomes restricted, and nothing else is left to restrict."""
+    if request.subject_id is None:
+        return {"restricted": False}
+    if task.spec.get("only_if_held") and session.execute(
+            select(HeldItem.id).where(HeldItem.request_id == request.id).limit(1)).first() is None:
+        return {"restricted": False}
+    reason = str(task.spec.get("reason") or "subject_request")
+    SubjectDirectory(session, keyring).restrict(request.controller_id, request.subject_id, reason,
+                                                actor=RUNNER_ACTOR)
+    return {"restricted": True}
+
+
+def tombstone_consent(session: Session, keyring: Keyring, request: DataRequest,
+                      task: RequestTask) -> dict[str, Any]:
+    """Erasure in Charter's own records: the consent ledger keeps anonymised tombstones (the chain still
+    verifies), and the decision log forgets whom its entries were about."""
+    if request.subject_id is None:
+        return {"consent_events": 0, "decisions": 0}
+    events = ConsentLedger(session, keyring).erase_subject(request.controller_id, request.subject_id,
+                                                           actor=RUNNER_ACTOR)
+    return {"consent_events": events, "decisions": forget_subject(session, request.controller_id, request.subject_id)}
 
 
 INTERNAL: dict[Operation, Callable[[Session, Keyring, DataRequest, RequestTask], dict[str, Any]]] = {
     Operation.NOTIFY_RECIPIENTS: notify_recipients,
     Operation.EXPLAIN: explain,
-    Operation.RESTRICT: not_yet,
-    Operation.WITHDRAW: not_yet,
-    Operation.TOMBSTONE_CONSENT: not_yet,
+    Operation.RESTRICT: restrict,
+    Operation.WITHDRAW: withdraw,
+    Operation.TOMBSTONE_CONSENT: tombstone_consent,
 }
 

@@ -27,6 +27,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
+from charter.consent.terms import offers_consent
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, NotFound
@@ -97,6 +98,20 @@ def _check_params(kind: RequestKind, params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in needed}
 
 
+def _withdrawable(policy: PolicyVersion, purposes: Any) -> list[str]:
+    """The purposes of a withdrawal request: each one the policy asks consent for."""
+    if isinstance(purposes, str):
+        purposes = [purposes]
+    if not isinstance(purposes, list) or not all(isinstance(p, str) for p in purposes):
+        raise CharterError("`params.purposes` is a list of purpose ids", field="params.purposes")
+    offered = sorted(p.id for p in policy.purposes if offers_consent(p))
+    for purpose in purposes:
+        if purpose not in offered:
+            raise CharterError(f"there is no consent to withdraw for purpose {purpose!r}", field="params.purposes",
+                               fix=f"Name purposes the policy asks consent for: {', '.join(offered) or 'none'}.")
+    return list(dict.fromkeys(purposes))
+
+
 @dataclass(frozen=True)
 class Submitted:
     request: DataRequest
@@ -162,6 +177,8 @@ class RequestService:
         lang = parse_language(language)
         clean = _check_params(request_kind, params or {})
         policy = self.policy(controller_id)
+        if request_kind is RequestKind.WITHDRAWAL:
+            clean["purposes"] = _withdrawable(policy, clean["purposes"])
         if assertion is not None:
             vouched = accept_assertion(self.session, self.keyring, controller_id, assertion)
             identity_kind, identity_value = vouched.kind, vouched.value
