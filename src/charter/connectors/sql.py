@@ -151,7 +151,8 @@ class SqlConnector(Connector):
         table = spec.table or spec.name
         key = (spec.db_schema, table)
         columns = self._columns.get(key)
-        if columns is None:
+        if columns is None or any(f.name not in columns for f in spec.fields):
+            # Read again before failing: the fix we suggest is adding the column, and a retry must then work.
             columns = _columns_of(conn, spec, table)
             self._columns[key] = columns
         missing = [f.name for f in spec.fields if f.name not in columns]

@@ -112,6 +112,18 @@ def _withdrawable(policy: PolicyVersion, purposes: Any) -> list[str]:
     return list(dict.fromkeys(purposes))
 
 
+def _identity(kind: str, value: str) -> tuple[IdentityKind, str]:
+    """The identity given, checked and normalised; a mistake names `identity.kind` or `identity.value`."""
+    try:
+        ik = parse_kind(kind)
+    except CharterError as exc:
+        raise CharterError(exc.message, field="identity.kind", fix=exc.fix) from None
+    try:
+        return ik, normalise(ik, value)
+    except CharterError as exc:
+        raise CharterError(exc.message, field="identity.value", fix=exc.fix) from None
+
+
 @dataclass(frozen=True)
 class Submitted:
     request: DataRequest
@@ -185,8 +197,7 @@ class RequestService:
         if not identity_kind or not identity_value:
             raise CharterError("say who is asking: an identity kind and value, or a host assertion",
                                field="identity", fix="Give identity.kind (email, phone, …) and identity.value.")
-        ik = parse_kind(identity_kind)
-        value = normalise(ik, identity_value)
+        ik, value = _identity(identity_kind, identity_value)
         subject = (self.directory.resolve(controller_id, ik.value, value, actor=actor) if assertion is not None
                    else self.directory.find(controller_id, ik.value, value))
         request = self._create(controller_id, request_kind, ik, value, subject=subject, lang=lang,
