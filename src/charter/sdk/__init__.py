@@ -12,7 +12,16 @@ charter.withdraw(person.subject_id, "marketing_email")   # the next decision den
 ```
 """
 
-from charter.sdk.client import CharterAPIError, Client, ConsentRecord, LocalDecider, Registration
+from charter.sdk.client import (
+    AccountClosure,
+    CharterAPIError,
+    Client,
+    ConsentRecord,
+    LocalDecider,
+    Registration,
+    SubmittedRequest,
+)
 from charter.sdk.source import HttpDecisionSource
 
-__all__ = ["CharterAPIError", "Client", "ConsentRecord", "HttpDecisionSource", "LocalDecider", "Registration"]
+__all__ = ["AccountClosure", "CharterAPIError", "Client", "ConsentRecord", "HttpDecisionSource", "LocalDecider",
+           "Registration", "SubmittedRequest"]

@@ -11,9 +11,11 @@ import httpx
 
 from charter.decisions.core import Decision, Question
 from charter.decisions.decider import Decider
+from charter.requests.verification import mint_assertion
 from charter.sdk.source import HttpDecisionSource
 
-__all__ = ["CharterAPIError", "Client", "ConsentRecord", "LocalDecider", "Registration"]
+__all__ = ["AccountClosure", "CharterAPIError", "Client", "ConsentRecord", "LocalDecider", "Registration",
+           "SubmittedRequest"]
 
 
 class CharterAPIError(Exception):
@@ -46,6 +48,25 @@ class ConsentRecord:
     status: str
     at: str
     hash: str
+
+
+@dataclass(frozen=True)
+class SubmittedRequest:
+    request_id: str
+    reference: str
+    status: str
+    due_on: str
+    token: str | None
+    """For reading the request's status and bundle (`Charter-Request-Token`); set when the host vouched."""
+
+
+@dataclass(frozen=True)
+class AccountClosure:
+    request_id: str
+    subject_id: str
+    since: str
+    """When the cancellation was approved: pass the last one seen as `since` to the next poll."""
+    status: str
 
 
 def _decision(data: dict[str, Any]) -> Decision:
@@ -87,7 +108,10 @@ class Client:
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         """One authenticated call; raises `CharterAPIError` for any 4xx/5xx answer."""
-        response = self.http.request(method, path, json=json, params=params, headers=self._auth)
+        return self._answer(self.http.request(method, path, json=json, params=params, headers=self._auth))
+
+    @staticmethod
+    def _answer(response: httpx.Response) -> Any:
         if response.status_code >= 400:
             try:
                 error = response.json().get("error", {})
@@ -170,6 +194,77 @@ class Client:
         """The ISO/IEC TS 27560 receipt of one event, to hand to the person."""
         data: dict[str, Any] = self.request("GET", f"/v1/consents/{record_id}/receipt")
         return data
+
+    # --- what the host reports, and data-subject requests ------------------------------------------------
+
+    def report_disclosure(self, subject_id: str, recipient: str, categories: list[str], *,
+                          purpose: str | None = None, is_compelled: bool = False) -> str:
+        """Record that the person's data went to a recipient the policy declares; it appears in their access
+        bundle, and an erasure or correction tells the recipient. Returns the disclosure's id.
+
+        >>> charter.report_disclosure(subject_id, "mailer", ["contact.email"], purpose="marketing_email")
+        '42'
+        """
+        data = self.request("POST", "/v1/disclosures", json=_drop_none({
+            "subject_id": subject_id, "recipient": recipient, "categories": categories, "purpose": purpose,
+            "is_compelled": is_compelled}))
+        return str(data["id"])
+
+    def record_automated_decision(self, subject_id: str, *, kind: str, logic_version: str, outcome: str,
+                                  inputs: dict[str, Any], explanation: dict[str, str],
+                                  is_significant: bool = True) -> str:
+        """Record a decision software made about the person (LUB-AUTOMATED), with its inputs, the version of the
+        logic and a plain explanation in zh and en; the person can ask for it and appeal. Returns its id.
+
+        >>> charter.record_automated_decision(s, kind="credit_limit", logic_version="2024.3", outcome="declined",
+        ...     inputs={"orders_last_year": 1}, explanation={"zh": "订单太少", "en": "Too few orders"})
+        '5f0c…'
+        """
+        data = self.request("POST", "/v1/automated-decisions", json={
+            "subject_id": subject_id, "kind": kind, "logic_version": logic_version, "outcome": outcome,
+            "inputs": inputs, "explanation": explanation, "is_significant": is_significant})
+        return str(data["id"])
+
+    def submit_request(self, kind: str, *, controller_id: str, assertion_key: str | bytes, identity_kind: str,
+                       identity_value: str, language: str = "zh-CN",
+                       params: dict[str, Any] | None = None) -> SubmittedRequest:
+        """Submit a data-subject request for the user logged in to the host: the host vouches for who they are
+        with a short-lived, single-use assertion signed by the controller's assertion key, so no code is sent and
+        the request starts at once. `kind`: access, portability, rectification, erasure, restriction,
+        withdrawal, cancellation or explanation.
+
+        >>> r = charter.submit_request("erasure", controller_id="lubpur", assertion_key=ASSERTION_KEY,
+        ...                            identity_kind="account_id", identity_value="u-1042", language="en")
+        >>> charter.request_status(r.request_id, r.token)["status"]
+        'executing'
+        """
+        key = assertion_key.encode() if isinstance(assertion_key, str) else assertion_key
+        assertion = mint_assertion(key, controller_id, identity_kind, identity_value)
+        data = self.request("POST", "/v1/requests", json=_drop_none({
+            "kind": kind, "assertion": assertion, "language": language, "params": params}))
+        return SubmittedRequest(data["request_id"], data["reference"], data["status"], str(data["due_on"]),
+                                data.get("token"))
+
+    def request_status(self, request_id: str, token: str) -> dict[str, Any]:
+        """Where a request stands (held items, recipients told, any error), for the person holding its token.
+
+        >>> charter.request_status(r.request_id, r.token)["held_items"]
+        []
+        """
+        response = self.http.get(f"/v1/requests/{request_id}",
+                                 headers={**self._auth, "Charter-Request-Token": token})
+        answer: dict[str, Any] = self._answer(response)
+        return answer
+
+    def account_closures(self, since: str | None = None) -> list[AccountClosure]:
+        """Accounts whose login the host must disable (approved cancellation requests), oldest first; poll with
+        the last `since` seen. A host with a login webhook is also told at once.
+
+        >>> for closure in charter.account_closures(since=last_seen):
+        ...     disable_login(closure.subject_id); last_seen = closure.since
+        """
+        rows = self.request("GET", "/v1/account-closures", params=_drop_none({"since": since}))
+        return [AccountClosure(r["request_id"], r["subject_id"], str(r["since"]), r["status"]) for r in rows]
 
     # --- decisions ------------------------------------------------------------------------------------------
 
