@@ -113,25 +113,40 @@ REGISTRY: dict[str, Enforcement] = {
         _P,
         "charter.subjects resolves several encrypted identities to one subject (test: tests/subjects); "
         "charter.datamap.plan covers every collection any of the linked identity kinds leads to (test: "
-        f"tests/datamap/test_plan.py); running access and erasure across them: {_REQUESTS}",
+        "tests/datamap/test_plan.py); a request by email erases the phone-linked rows too (test: "
+        "tests/requests/test_runner.py); through HTTP for email identities (test: tests/web/test_requests_api.py); "
+        "linking host account ids from the reference platforms: their SDK wiring",
     ),
     "LAN-SECURITY": Enforcement(_P, _SECURITY),
     "LAN-BREACH": Enforcement(_N, f"{_RETENTION}: incident workflow, notices and regulator report"),
-    "LAN-RIGHTS": Enforcement(_N, f"{_REQUESTS}; self-service in the {_CENTRE}"),
-    "LAN-VERIFY": Enforcement(
+    "LAN-RIGHTS": Enforcement(
         _P,
+        "charter.requests over HTTP and the SDK: access with its bundle, erasure, restriction, withdrawal, "
+        "cancellation, explanation, each verified first and carried out in the controller's databases (tests: "
+        "tests/web/test_requests_api.py, tests/web/test_admin_requests_api.py, tests/sdk/test_client_requests.py, "
+        f"tests/requests/test_runner.py); self-service pages in the {_CENTRE}",
+    ),
+    "LAN-VERIFY": Enforcement(
+        _E,
         "charter.requests: six-digit code (hashed, 10 min, lockout) or single-use host assertion before any "
-        "task runs; refusal only with an enumerated ground (tests: tests/requests/test_verification.py, "
-        "tests/requests/test_runner.py)",
+        "task runs, an unknown person answered like a known one; refusal only with an enumerated ground, nothing "
+        "written without one (tests: tests/web/test_requests_api.py, tests/web/test_admin_requests_api.py, "
+        "tests/sdk/test_client_requests.py, tests/requests/test_verification.py)",
     ),
     "LAN-LIMITS": Enforcement(
         _P,
-        "charter.requests: retention-locked fields become held items with their reason, told to the person "
-        "(test: tests/requests/test_runner.py); legal holds: issue 8",
+        "charter.requests: retention-locked fields become held items with their reason, told to the person and "
+        "shown in the request's status; after a cancellation they are restricted (tests: "
+        "tests/web/test_host_records_api.py, tests/requests/test_runner.py, tests/requests/test_consent_steps.py); "
+        "legal holds: issue 8",
     ),
     "LAN-WITHDRAW": Enforcement(
-        _P, f"withdrawal per purpose in one call, effective in the next decision (tests: {_T_CONSENTS}, "
-            f"tests/sdk/test_client.py); cancellation: {_REQUESTS}"
+        _E,
+        f"withdrawal per purpose in one call or as a request, effective in the next decision (tests: {_T_CONSENTS}, "
+        "tests/sdk/test_client.py, tests/web/test_requests_api.py); cancellation tells the host to disable the "
+        "login (signed webhook, or polled closures), erases or anonymises every dataset and restricts what "
+        "retention keeps (tests: tests/web/test_host_records_api.py, tests/sdk/test_client_requests.py, "
+        "tests/requests/test_consent_steps.py)",
     ),
     "LAN-CHANGE": Enforcement(
         _P,
@@ -200,28 +215,49 @@ REGISTRY: dict[str, Enforcement] = {
     "LUB-BREACH": Enforcement(
         _N, f"{_RETENTION}: notices checked for every element charter.jurisdictions requires before sending"
     ),
-    "LUB-ACCESS": Enforcement(_N, f"{_CENTRE} pages; machine-readable export: {_REQUESTS}"),
+    "LUB-ACCESS": Enforcement(
+        _P,
+        "complete machine-readable export: the access bundle (JSON, CSV per collection, HTML report with consent "
+        "history, automated decisions and recipients) and portability JSON, for the verified person only (tests: "
+        "tests/web/test_requests_api.py, tests/web/test_host_records_api.py, tests/requests/test_consent_steps.py);"
+        f" personal centre pages: the {_CENTRE} and the Lubpur platform",
+    ),
     "LUB-RECTIFY": Enforcement(
         _P,
         "charter.requests: rectification propagated to every store holding the category and to recipients "
         "(test: tests/requests/test_runner.py)",
     ),
     "LUB-DELETE": Enforcement(
-        _P,
-        "charter.requests: erasure across SQLite/PostgreSQL/MariaDB/Redis, recipients from the disclosure log "
-        "notified with tracked acknowledgement (tests: tests/requests/test_runner.py, "
-        "tests/requests/test_crash.py); HTTP tests: not yet",
+        _E,
+        "charter.requests: erasure across SQLite/PostgreSQL/MariaDB/Redis, a broken data map failing visibly "
+        "with nothing erased, recipients from the disclosure log notified with tracked acknowledgement, the "
+        "consent ledger left as anonymised tombstones and the decision log without the subject (tests: "
+        "tests/web/test_host_records_api.py, tests/web/test_requests_api.py, tests/requests/test_consent_steps.py, "
+        "tests/requests/test_runner.py, tests/requests/test_crash.py)",
     ),
     "LUB-WITHDRAW": Enforcement(
         _E, f"withdrawal appends an event, takes effect in the next decision and never rewrites history (tests: "
             f"{_T_CONSENTS}, tests/sdk/test_client.py, tests/consent/test_services.py)"
     ),
-    "LUB-CANCEL": Enforcement(_N, f"{_REQUESTS}: cancellation ending in erasure/anonymisation"),
-    "LUB-AUTOMATED": Enforcement(_N, f"{_REQUESTS}: recorded automated decisions, explanation and appeal"),
+    "LUB-CANCEL": Enforcement(
+        _E,
+        "charter.requests: a cancellation request disables the login first (signed webhook to the host, or "
+        "GET /v1/account-closures), then erases or anonymises every dataset and restricts what retention keeps "
+        "(tests: tests/web/test_host_records_api.py, tests/sdk/test_client_requests.py, "
+        "tests/requests/test_consent_steps.py)",
+    ),
+    "LUB-AUTOMATED": Enforcement(
+        _E,
+        "the host records automated decisions with inputs, logic version and outcome; an explanation request "
+        "sends the plain explanation; an appeal is a task staff decide (tests: tests/web/test_requests_api.py, "
+        "tests/sdk/test_client_requests.py)",
+    ),
     "LUB-VERIFY": Enforcement(
-        _N,
-        f"{_REQUESTS}: verification and refusals; the six grounds exist in charter.jurisdictions and "
-        f"{_CHECK} accepts only known grounds (test: tests/policy/test_check.py)",
+        _E,
+        "verification (code or host assertion) before anything runs; refusal only with one of the grounds the "
+        "jurisdictions allow and the policy lists, recorded and shown to the person; a missing or unknown ground "
+        "is refused with nothing written (tests: tests/web/test_admin_requests_api.py, "
+        "tests/web/test_requests_api.py, tests/policy/test_check.py)",
     ),
     "LUB-MINORS": Enforcement(
         _E,
