@@ -2,8 +2,11 @@
 in-process worker (median of 20), and 1,000 erasures back to back (total time, peak memory).
 
 Charter's own database is SQLite in a temp folder (the default deployment); the sample lives in a fresh
-PostgreSQL database loaded from `postgres_sample.sql`. Run: `python -m benchmarks.requests`.
-The consent branch brings the shared `benchmarks/` registry; these join it after the merge.
+PostgreSQL database loaded from `postgres_sample.sql`. Run: `python -m benchmarks --only requests`
+(`--quick`: 5 runs and 100 erasures back to back).
+
+The Fides figures the issue quotes (2.86 on this sample, 2 cores, eager mode: access 1.0–1.4 s, erasure
+1.9–3.1 s) were not measured in this run, so they are named in the metric, not put in the baseline column.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy.orm import Session, sessionmaker
+from tests.datamap.fides_paths import SQL
+from tests.factories import make_controller
+from tests.services import fresh_postgres_database
 
+from benchmarks import Row, benchmark
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.secrets import Secrets
@@ -31,9 +38,6 @@ from charter.requests.staff import StaffDesk
 from charter.requests.tasks import InProcessWorker
 from charter.requests.verification import mint_assertion
 from charter.subjects.services import SubjectDirectory
-from tests.datamap.fides_paths import SQL
-from tests.factories import make_controller
-from tests.services import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 20
@@ -92,38 +96,38 @@ class Bench:
         self.engine.dispose()
 
 
-def _median_ms(run: Callable[[], float]) -> float:
-    return statistics.median(run() for _ in range(RUNS)) * 1000
+def _median_ms(run: Callable[[], float], runs: int) -> float:
+    return statistics.median(run() for _ in range(runs)) * 1000
 
 
-def main() -> None:
-    rows = []
+@benchmark("requests", "data-subject requests on the Fides sample (PostgreSQL), in-process worker")
+def run(quick: bool) -> list[Row]:
+    runs, bulk = (5, 100) if quick else (RUNS, BULK)
+    name = "requests: fides sample"
     with tempfile.TemporaryDirectory() as folder, fresh_postgres_database() as sample:
-        _load(sample, BULK)
+        _load(sample, bulk)
         bench = Bench(sample, Path(folder))
-        bench.subject("customer-1@example.com")
-        access = _median_ms(lambda: bench.request("access", "customer-1@example.com"))
-        rows.append(("fides sample: access, submit→complete (median of 20)", access, 1200.0, 50.0, "ms"))
-        erasure = _median_ms(lambda: bench.request("erasure", "customer-1@example.com"))
-        rows.append(("fides sample: erasure, submit→complete (median of 20)", erasure, 2500.0, 100.0, "ms"))
-        for g in range(1, BULK + 1):
-            bench.subject(f"bulk-{g}@example.com")
-        tracemalloc.start()
-        started = time.perf_counter()
-        for g in range(1, BULK + 1):
-            bench.request("erasure", f"bulk-{g}@example.com")
-        total = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
-        rows.append((f"{BULK} erasures back to back: total", total, float("nan"), float("nan"), "s"))
-        rows.append((f"{BULK} erasures back to back: peak traced memory", peak, float("nan"), float("nan"), "MB"))
-        bench.close()
-    print(f"{'benchmark':58} {'value':>10} {'baseline':>10} {'ratio':>7} {'target':>8}  result")
-    for name, value, baseline, target, unit in rows:
-        ratio = baseline / value if baseline == baseline else float("nan")
-        verdict = "" if target != target else ("PASS" if value <= target else "MISS")
-        print(f"{name:58} {value:>8.1f}{unit:>2} {baseline:>10.0f} {ratio:>7.1f} {target:>8.0f}  {verdict}")
-
-
-if __name__ == "__main__":
-    main()
+        try:
+            bench.subject("customer-1@example.com")
+            access = _median_ms(lambda: bench.request("access", "customer-1@example.com"), runs)
+            erasure = _median_ms(lambda: bench.request("erasure", "customer-1@example.com"), runs)
+            for g in range(1, bulk + 1):
+                bench.subject(f"bulk-{g}@example.com")
+            tracemalloc.start()
+            started = time.perf_counter()
+            for g in range(1, bulk + 1):
+                bench.request("erasure", f"bulk-{g}@example.com")
+            total = time.perf_counter() - started
+            peak = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.stop()
+        finally:
+            bench.close()
+    return [
+        Row(name, f"access submit→complete, median of {runs} (Fides 2.86: 1.0–1.4 s)", access, "ms",
+            target="≤ 50 ms", passed=access <= 50),
+        Row(name, f"erasure submit→complete, median of {runs} (Fides 2.86: 1.9–3.1 s)", erasure, "ms",
+            target="≤ 100 ms", passed=erasure <= 100),
+        Row(name, f"{bulk} erasures back to back: total", total, "s"),
+        Row(name, f"{bulk} erasures back to back: per erasure", total / bulk * 1000, "ms"),
+        Row(name, f"{bulk} erasures back to back: peak traced memory", peak, "MB"),
+    ]
