@@ -33,6 +33,7 @@ from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError
 from charter.core.i18n import Text
+from charter.core.models import Controller
 from charter.datamap.connections import ConnectorPool
 from charter.datamap.services import DataMapStore, as_datamap
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
@@ -179,6 +180,7 @@ class TaskRunner:
             return None  # another worker took the task over after our lease ran out; it records the result
         request = session.get(DataRequest, task.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
+        _lock_controller(session, request.controller_id)
         record = dict(outcome.record)
         if task.operation in INTERNAL:
             record.update(INTERNAL[Operation(task.operation)](session, self.keyring, request, task))
@@ -258,6 +260,13 @@ class TaskRunner:
         AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.failed",
                                  target=f"request:{request.id}",
                                  data={"task": task.position, "collection": task.collection, "error": code})
+
+
+def _lock_controller(session: Session, controller_id: str) -> None:
+    """Lock the controller row before the settle inserts anything: a row referencing the controller (a held item,
+    a recipient notice, a subject change) takes a key-share lock on it, and two settles that each hold one and then
+    ask for the audit log's exclusive lock deadlock on PostgreSQL. Taken first, it is one lock order."""
+    session.execute(select(Controller.id).where(Controller.id == controller_id).with_for_update())
 
 
 def next_task(session: Session, request_id: str) -> int | None:
