@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -112,6 +113,17 @@ class Client:
         data = self.request("POST", "/v1/subjects", json=body)
         return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
 
+    def identify(self, identities: Sequence[tuple[str, str]]) -> Registration:
+        """Find the person by the first identity (or create them) and link every other one to them: how a host
+        says that two of its accounts belong to one person, so requests made through either cover both.
+
+        >>> charter.identify([("account_id", "LU0000000042"), ("account_id", "wang_site")]).subject_id
+        'sub_…'
+        """
+        data = self.request("POST", "/v1/subjects",
+                            json={"identities": [{"kind": k, "value": v} for k, v in identities]})
+        return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
+
     def link_visitor(self, subject_id: str, visitor_id: str) -> list[str]:
         """At login: carry the banner choices of this browser (its `charter_consent` cookie) to the account.
 
@@ -169,6 +181,20 @@ class Client:
     def receipt(self, record_id: str) -> dict[str, Any]:
         """The ISO/IEC TS 27560 receipt of one event, to hand to the person."""
         data: dict[str, Any] = self.request("GET", f"/v1/consents/{record_id}/receipt")
+        return data
+
+    # --- host records -------------------------------------------------------------------------------------
+
+    def report_disclosure(self, subject_id: str, recipient: str, categories: Sequence[str], *,
+                          purpose: str | None = None, is_compelled: bool = False) -> dict[str, Any]:
+        """Record that the person's data (these policy categories) was handed to a recipient of the policy;
+        access exports then say which third party holds what, and erasure notifies it.
+
+        >>> charter.report_disclosure(s, "contractor-example", ["order.delivery_address"], purpose="offline_delivery")
+        """
+        data: dict[str, Any] = self.request("POST", "/v1/disclosures", json=_drop_none({
+            "subject_id": subject_id, "recipient": recipient, "categories": list(categories), "purpose": purpose,
+            "is_compelled": is_compelled}))
         return data
 
     # --- decisions ------------------------------------------------------------------------------------------
