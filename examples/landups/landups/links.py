@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from landups.accounts import clean_password, hash_password, password_matches
 from landups.forms import FieldErrors, Form, ValidationFailed
 from landups.identifiers import clean_email
-from landups.models import AccountLink, SiteAccount, User
+from landups.models import AccountLink, CharterSubject, SiteAccount, User
 from landups.privacy import Subject
 
 SITE = "landups.com"
@@ -28,7 +28,8 @@ def subject_of(session: Session, user: User) -> Subject:
     linked = session.scalars(
         select(SiteAccount.username).join(AccountLink, AccountLink.site_account_id == SiteAccount.id)
         .where(AccountLink.user_id == user.id).order_by(SiteAccount.username))
-    return Subject.of(user, list(linked))
+    charter_id = session.scalar(select(CharterSubject.subject_id).where(CharterSubject.user_id == user.id))
+    return Subject.of(user, list(linked), charter_id)
 
 
 class LinkService:

@@ -304,8 +304,19 @@ class CharterCall(Base):
     payload: Mapped[str] = mapped_column(Text)                    # JSON: ids, purposes, categories; evidence
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    refused_at: Mapped[datetime | None] = mapped_column(Timestamp)   # Charter answered 4xx: kept, not retried
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class CharterSubject(Base):
+    """The id Charter gave this account's person (`Client.register`), stored once the sign-up report is delivered."""
+
+    __tablename__ = "charter_subjects"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64))           # cat: account.user_id (Charter's pseudonym)
+    registered_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 def create_schema(engine: Engine) -> None:

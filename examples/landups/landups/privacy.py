@@ -9,30 +9,44 @@ Two kinds of call:
 - **Questions** (may we use this person's data for purpose P? may we share it with recipient R? the signed link
   into the privacy centre; the banner's script tag). Asked synchronously through a `CharterGateway`.
 
-Until Charter's SDK is wired (`NotConnected`), every question is answered "no" with the reason
-`charter_not_connected`: no survey invitation, no recommendation, no analytics, nothing handed to a third
-party, and no privacy-centre link. Nothing here answers in Charter's place; reports wait in `charter_calls`.
+Two gateways, chosen by `gateway_from_settings` (`LANDUPS_CHARTER_URL`, `LANDUPS_CHARTER_SECRET_KEY`, …):
 
-Each method's docstring names the SDK call it stands for (`charter.sdk.Client`).
+- `SdkGateway` — Charter through its public SDK (`charter.sdk.Client`, the controller's secret key), exactly as
+  a customer integrates. If Charter cannot be reached a question is answered "no" (`charter_unavailable`).
+- `NotConnected` — **running without Charter** (local development, no `LANDUPS_CHARTER_*`): every question is
+  answered "no" with the reason `charter_not_connected`: no survey invitation, no recommendation, no analytics,
+  nothing handed to a third party, and no privacy-centre link. Reports wait in `charter_calls`.
+
+Nothing here answers in Charter's place. Each method's docstring names the SDK call it stands for.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote, urlencode
 
+import httpx
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from charter.sdk import CharterAPIError, Client
 from landups.db import utcnow
 from landups.i18n import Lang
-from landups.models import CharterCall, User
+from landups.models import CharterCall, CharterSubject, User
 from landups.policyfacts import PolicyFacts
+from landups.settings import Settings
 
+log = logging.getLogger(__name__)
 NOT_CONNECTED = "charter_not_connected"
+UNAVAILABLE = "charter_unavailable"
+QUEUED = "landups_charter_queued"   # `session.info` flag: this transaction queued a report; deliver after commit
 JURISDICTION = "HK"   # the policy's only jurisdiction; data stored in Hong Kong (LAN-STORAGE-HK)
 
 
@@ -48,15 +62,16 @@ class Subject:
 
     account_id: str
     identities: tuple[Identity, ...]
+    charter_id: str | None = None   # Charter's subject id, once the sign-up report has been delivered
 
     @classmethod
-    def of(cls, user: User, linked: Sequence[str] = ()) -> Subject:
+    def of(cls, user: User, linked: Sequence[str] = (), charter_id: str | None = None) -> Subject:
         ids = [Identity("account_id", user.account_id), Identity("email", user.email)]
         if user.phone:
             ids.append(Identity("phone", user.phone))
         # A landups.com username can never look like a console account id (`LU` + 10 digits), so one kind serves.
         ids.extend(Identity("account_id", name) for name in linked)
-        return cls(account_id=user.account_id, identities=tuple(ids))
+        return cls(account_id=user.account_id, identities=tuple(ids), charter_id=charter_id)
 
 
 @dataclass(frozen=True)
@@ -93,11 +108,15 @@ class Decision:
 
 
 class CharterUnavailable(Exception):
-    """Charter could not be reached or refused a report; the report stays queued."""
+    """Charter could not be reached (or answered 5xx/429); the report stays queued and is retried."""
+
+
+class CharterRefused(Exception):
+    """Charter answered 4xx: retrying cannot help. The report is kept (`refused_at`, `last_error`), not retried."""
 
 
 class CharterGateway(Protocol):
-    """The synchronous side of the SDK. Step 2 implements it over `charter.sdk.Client`."""
+    """The synchronous side of Charter. `deliver` returns the Charter subject id the report was filed under."""
 
     @property
     def is_connected(self) -> bool: ...
@@ -110,11 +129,13 @@ class CharterGateway(Protocol):
 
     def banner_src(self) -> tuple[str, str] | None: ...
 
-    def deliver(self, kind: str, payload: Mapping[str, Any]) -> None: ...
+    def deliver(self, kind: str, payload: Mapping[str, Any]) -> str | None: ...
 
 
 class NotConnected:
-    """No Charter yet: every question is denied, reports stay queued."""
+    """Running without Charter (no `LANDUPS_CHARTER_*` settings): every question is denied, reports stay queued.
+
+    For local development only; it never stands in for Charter's answers."""
 
     is_connected = False
 
@@ -130,7 +151,7 @@ class NotConnected:
     def banner_src(self) -> tuple[str, str] | None:
         return None
 
-    def deliver(self, kind: str, payload: Mapping[str, Any]) -> None:
+    def deliver(self, kind: str, payload: Mapping[str, Any]) -> str | None:
         raise CharterUnavailable(NOT_CONNECTED)
 
 
@@ -148,6 +169,11 @@ class Privacy:
         return self._gateway.is_connected
 
     # -- reports (queued in this transaction) -------------------------------------------------------------
+
+    def register_subject(self, user: User, subject: Subject) -> None:
+        """`Client.identify([account_id, email, phone])` at sign-up: Charter finds or creates the person and
+        Landups stores the subject id it answers (`charter_subjects`) when the report is delivered."""
+        self._queue("register", user, subject, {})
 
     def record_registration_consent(self, user: User, subject: Subject, choices: Mapping[str, bool],
                                     evidence: Evidence) -> None:
@@ -197,8 +223,9 @@ class Privacy:
         self._queue("report_login", user, subject, {"outcome": outcome, "record": f"login_events:{login_event_id}"})
 
     def link_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
-        """`Client.link_identity(subject_id, kind="account_id", value=<landups.com username>)` (LAN-ACCOUNT-LINK):
-        requests made through either account then cover both. Not in the SDK yet: step 2 adds it."""
+        """`Client.identify([("account_id", <console id>), ("account_id", <landups.com username>)])`
+        (LAN-ACCOUNT-LINK): the landups.com account becomes an identity of the same subject, so requests made
+        through either account cover both."""
         self._queue("link_identity", user, subject, {"kind": "account_id", "value": site_account, "site": site})
 
     def link_visitor(self, user: User, subject: Subject, visitor_id: str) -> None:
@@ -207,13 +234,15 @@ class Privacy:
         self._queue("link_visitor", user, subject, {"visitor_id": visitor_id})
 
     def unlink_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
-        """`Client.unlink_identity(subject_id, kind="account_id", value=...)`. Not in the SDK yet: step 2 adds it."""
+        """Unlinking. Charter has no call to detach an identity yet: `SdkGateway` delivers it as a no-op, so Charter
+        keeps covering the landups.com account in this person's requests (the safer side for access and erasure)."""
         self._queue("unlink_identity", user, subject, {"kind": "account_id", "value": site_account, "site": site})
 
     def _queue(self, kind: str, user: User, subject: Subject, body: dict[str, Any]) -> None:
         payload = {"subject": {"account_id": subject.account_id,
                                "identities": [asdict(i) for i in subject.identities]}, **body}
         self._session.add(CharterCall(kind=kind, user_id=user.id, payload=json.dumps(payload, ensure_ascii=False)))
+        self._session.info[QUEUED] = True
 
     # -- questions (synchronous) --------------------------------------------------------------------------
 
@@ -232,7 +261,7 @@ class Privacy:
         return self._answers[key]
 
     def centre_link(self, subject: Subject, language: Lang) -> str | None:
-        """`Client.privacy_centre_link(subject, language)`: a signed, short-lived URL; None until wired."""
+        """The privacy-centre link for this person (`None` without Charter). See `SdkGateway.centre_link`."""
         return self._gateway.centre_link(subject, language)
 
     def banner_tag(self, language: Lang) -> Markup:
@@ -260,31 +289,248 @@ class Privacy:
 
 def pending_calls(session: Session, limit: int = 100) -> Iterator[CharterCall]:
     yield from session.scalars(
-        select(CharterCall).where(CharterCall.delivered_at.is_(None)).order_by(CharterCall.id).limit(limit))
+        select(CharterCall).where(CharterCall.delivered_at.is_(None), CharterCall.refused_at.is_(None))
+        .order_by(CharterCall.id).limit(limit))
+
+
+def _claim(session: Session, call_id: int) -> CharterCall | None:
+    """Lock one call for delivery, or None if another deliverer holds it or it was settled meanwhile.
+
+    MariaDB (and PostgreSQL) take a row lock that another process skips instead of waiting on; SQLite has no row
+    locks, and one Landups process delivers at a time (`Courier`'s lock)."""
+    try:
+        call = session.scalars(select(CharterCall).where(CharterCall.id == call_id)
+                               .with_for_update(skip_locked=True)).first()
+    except OperationalError:
+        return None
+    if call is None or call.delivered_at is not None or call.refused_at is not None:
+        return None
+    return call
+
+
+def _remember_subject(session: Session, user_id: int | None, subject_id: str | None) -> None:
+    if user_id is None or subject_id is None:
+        return
+    row = session.get(CharterSubject, user_id)
+    if row is None:
+        session.add(CharterSubject(user_id=user_id, subject_id=subject_id))
+    elif row.subject_id != subject_id:
+        row.subject_id = subject_id
 
 
 def deliver_pending(factory: sessionmaker[Session], gateway: CharterGateway, limit: int = 100) -> int:
-    """Send queued reports in order, each in its own transaction; stop at the first failure so order holds.
+    """Send queued reports oldest first, each in its own transaction holding that row's lock.
 
-    Returns how many were delivered. Safe to run twice at once only on one process: step 2 adds row locking.
+    The order holds across processes: a deliverer that finds the oldest pending call locked by another stops
+    (the other is delivering it) rather than skipping ahead. On `CharterUnavailable` it stops and the call waits
+    for the next run; on `CharterRefused` the call is kept with the reason and the queue moves on. A crash
+    after Charter took a report but before the commit sends it again (at least once, never lost).
+    Returns how many were delivered.
     """
     if not gateway.is_connected:
         return 0
     delivered = 0
-    with factory() as session:
-        ids = [c.id for c in pending_calls(session, limit)]
-    for call_id in ids:
+    for _ in range(limit):
         with factory() as session, session.begin():
-            call = session.get(CharterCall, call_id)
-            if call is None or call.delivered_at is not None:
-                continue
+            call_id = session.scalar(select(CharterCall.id).where(
+                CharterCall.delivered_at.is_(None), CharterCall.refused_at.is_(None))
+                .order_by(CharterCall.id).limit(1))
+            if call_id is None:
+                return delivered
+            call = _claim(session, call_id)
+            if call is None:
+                return delivered
             call.attempts += 1
             try:
-                gateway.deliver(call.kind, json.loads(call.payload))
+                subject_id = gateway.deliver(call.kind, json.loads(call.payload))
             except CharterUnavailable as exc:
                 call.last_error = str(exc)[:300]
                 return delivered
+            except CharterRefused as exc:
+                call.refused_at = utcnow()
+                call.last_error = f"refused: {exc}"[:300]
+                continue
             call.delivered_at = utcnow()
             call.last_error = None
+            _remember_subject(session, call.user_id, subject_id)
             delivered += 1
     return delivered
+
+
+class Courier:
+    """Delivers `charter_calls` in a daemon thread: at once when a committed request queued one (`wake`), and
+    every `interval` seconds otherwise, so reports made while Charter was down go out when it is back."""
+
+    def __init__(self, factory: sessionmaker[Session], gateway: CharterGateway, interval: float = 30.0) -> None:
+        self.factory = factory
+        self.gateway = gateway
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        if not self.gateway.is_connected:
+            return
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="landups-charter-courier", daemon=True)
+                    self._thread.start()
+        self._wake.set()
+
+    def run_once(self) -> int:
+        with self._lock:
+            return deliver_pending(self.factory, self.gateway)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run_once()
+            except Exception:   # a database hiccup must not end the courier; the next pass retries
+                log.exception("delivering reports to Charter failed; retrying in %s s", self.interval)
+
+
+# -- Charter through its SDK ---------------------------------------------------------------------------------
+
+def _reason(decision: Any) -> str:
+    if decision.reasons:
+        return str(decision.reasons[0])
+    return str(decision.basis or ("allowed" if decision.allowed else "denied"))
+
+
+class SdkGateway:
+    """Charter through `charter.sdk.Client` with the controller's secret key: how a customer integrates.
+
+    >>> gateway = SdkGateway(Client("https://charter.example", "chk_…"), charter_url="https://charter.example",
+    ...                      controller_id="landups", publishable_key="chp_…")
+    """
+
+    is_connected = True
+
+    def __init__(self, client: Client, *, charter_url: str, controller_id: str,
+                 publishable_key: str | None = None) -> None:
+        self.client = client
+        self.charter_url = charter_url.rstrip("/")
+        self.controller_id = controller_id
+        self.publishable_key = publishable_key
+        self._subject_ids: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def subject_id(self, subject: Subject) -> str:
+        """Charter's id for the person: stored, cached, or found (or created) by the console account id, with
+        every other identity Landups holds linked to it (one that is already another person's stays theirs)."""
+        if subject.charter_id:
+            return subject.charter_id
+        with self._lock:
+            known = self._subject_ids.get(subject.account_id)
+        if known is not None:
+            return known
+        found = self.client.identify([("account_id", subject.account_id)]).subject_id
+        for identity in subject.identities:
+            if (identity.kind, identity.value) == ("account_id", subject.account_id):
+                continue
+            try:
+                self.client.identify([("account_id", subject.account_id), (identity.kind, identity.value)])
+            except CharterAPIError as exc:
+                if exc.status != 409:
+                    raise
+                # Another person's subject already holds it (a shared family phone): theirs it stays.
+                log.info("identity %s of %s belongs to another Charter subject", identity.kind, found)
+        with self._lock:
+            self._subject_ids[subject.account_id] = found
+        return found
+
+    def _decide(self, subject: Subject, purpose: str, **question: str) -> Decision:
+        try:
+            answer = self.client.decide(self.subject_id(subject), purpose, **question)
+        except (CharterAPIError, httpx.HTTPError):
+            return Decision(allowed=False, reason=UNAVAILABLE, from_charter=False)
+        return Decision(allowed=answer.allowed, reason=_reason(answer), from_charter=True,
+                        obligations=tuple(answer.obligations))
+
+    def decide_use(self, subject: Subject, purpose: str) -> Decision:
+        return self._decide(subject, purpose)
+
+    def decide_share(self, subject: Subject, recipient: str, purpose: str) -> Decision:
+        return self._decide(subject, purpose, kind="share", recipient=recipient)
+
+    def centre_link(self, subject: Subject, language: Lang) -> str | None:
+        """The privacy centre's page for Landups, in the person's language.
+
+        `Client.privacy_centre_link` (a signed, short-lived link that signs the person in) is being added to the
+        SDK; until it lands this is the centre's public page, where the person signs in with Charter."""
+        return f"{self.charter_url}/center/{quote(self.controller_id)}?{urlencode({'lang': language.value})}"
+
+    def banner_src(self) -> tuple[str, str] | None:
+        if not self.publishable_key:
+            return None
+        return f"{self.charter_url}/static/charter-consent.js", self.publishable_key
+
+    def deliver(self, kind: str, payload: Mapping[str, Any]) -> str | None:
+        subject = _subject_from(payload)
+        try:
+            subject_id = self.subject_id(subject)
+            self._send(kind, subject_id, payload)
+        except httpx.HTTPError as exc:
+            raise CharterUnavailable(f"{type(exc).__name__}") from None
+        except CharterAPIError as exc:
+            if exc.status >= 500 or exc.status in (408, 429):
+                raise CharterUnavailable(str(exc)) from None
+            raise CharterRefused(str(exc)) from None
+        return subject_id
+
+    def _send(self, kind: str, subject_id: str, body: Mapping[str, Any]) -> None:
+        if kind == "register":
+            return   # `subject_id` above found or created the person
+        if kind == "record_consent":
+            self.client.record_consent(
+                subject_id, body["purpose"], action=body["action"], policy_version=body["policy_version"],
+                notice=body["notice"], method=body["method"], channel=body["channel"], language=body["language"],
+                jurisdiction=body["jurisdiction"], evidence=body["evidence"])
+        elif kind == "withdraw":
+            self.client.withdraw(subject_id, body["purpose"], method=body["method"], channel=body["channel"],
+                                 language=body["language"], evidence=body["evidence"])
+        elif kind == "report_disclosure":
+            self.client.report_disclosure(subject_id, body["recipient"], body["categories"],
+                                          purpose=body["purpose"])
+        elif kind == "link_identity":
+            account = _subject_from(body).account_id
+            self.client.identify([("account_id", account), (body["kind"], body["value"])])
+        elif kind == "link_visitor":
+            self.client.link_visitor(subject_id, body["visitor_id"])
+        elif kind in ("report_login", "unlink_identity"):
+            # Charter has no endpoint for login events or for detaching an identity yet: the login itself is in
+            # `login_events` (in the data map, so in every access export); the call is kept as delivered.
+            return
+        else:
+            raise CharterRefused(f"unknown report kind {kind!r}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _subject_from(payload: Mapping[str, Any]) -> Subject:
+    raw = payload["subject"]
+    return Subject(account_id=raw["account_id"],
+                   identities=tuple(Identity(i["kind"], i["value"]) for i in raw["identities"]))
+
+
+def gateway_from_settings(settings: Settings) -> CharterGateway:
+    """`SdkGateway` when `LANDUPS_CHARTER_URL` and `LANDUPS_CHARTER_SECRET_KEY` are set, else `NotConnected`."""
+    if not (settings.charter_url and settings.charter_secret_key):
+        return NotConnected()
+    return SdkGateway(Client(settings.charter_url, settings.charter_secret_key),
+                      charter_url=settings.charter_url, controller_id=settings.charter_controller,
+                      publishable_key=settings.charter_publishable_key)

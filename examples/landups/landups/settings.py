@@ -39,6 +39,9 @@ class Settings:
     charter_url: str | None = None
     charter_secret_key: str | None = None
     charter_publishable_key: str | None = None
+    charter_controller: str = "landups"
+    charter_webhook_key: str | None = None
+    charter_delivery_seconds: float = 30.0
 
     @property
     def key_file(self) -> Path:
@@ -62,4 +65,7 @@ class Settings:
             charter_url=env.get("LANDUPS_CHARTER_URL") or None,
             charter_secret_key=env.get("LANDUPS_CHARTER_SECRET_KEY") or None,
             charter_publishable_key=env.get("LANDUPS_CHARTER_PUBLISHABLE_KEY") or None,
+            charter_controller=env.get("LANDUPS_CHARTER_CONTROLLER") or cls.charter_controller,
+            charter_webhook_key=env.get("LANDUPS_CHARTER_WEBHOOK_KEY") or None,
+            charter_delivery_seconds=float(env.get("LANDUPS_CHARTER_DELIVERY_SECONDS") or cls.charter_delivery_seconds),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -134,6 +135,17 @@ class Client:
         body = _drop_none({"identities": identities, "age_band": age_band,
                            "birth_date": birth_date.isoformat() if isinstance(birth_date, dt.date) else birth_date})
         data = self.request("POST", "/v1/subjects", json=body)
+        return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
+
+    def identify(self, identities: Sequence[tuple[str, str]]) -> Registration:
+        """Find the person by the first identity (or create them) and link every other one to them: how a host
+        says that two of its accounts belong to one person, so requests made through either cover both.
+
+        >>> charter.identify([("account_id", "LU0000000042"), ("account_id", "wang_site")]).subject_id
+        'sub_…'
+        """
+        data = self.request("POST", "/v1/subjects",
+                            json={"identities": [{"kind": k, "value": v} for k, v in identities]})
         return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
 
     def link_visitor(self, subject_id: str, visitor_id: str) -> list[str]:

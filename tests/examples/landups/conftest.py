@@ -85,8 +85,9 @@ class ScriptedCharter:
     def banner_src(self) -> tuple[str, str] | None:
         return ("https://charter.example/static/charter-consent.js", "pk_test_landups")
 
-    def deliver(self, kind: str, payload: Mapping[str, object]) -> None:
+    def deliver(self, kind: str, payload: Mapping[str, object]) -> str | None:
         self.delivered.append((kind, dict(payload)))
+        return None
 
 
 @pytest.fixture(scope="session")

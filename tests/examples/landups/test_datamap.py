@@ -26,7 +26,8 @@ NOT_MAPPED = {
 
 def _collections() -> dict[str, dict[str, Any]]:
     doc = yaml.safe_load(DATAMAP.read_text(encoding="utf-8"))
-    return {c["name"]: c for s in doc["systems"] for d in s["datasets"] for c in d["collections"]}
+    return {c["name"]: c for s in doc["systems"] for d in s["datasets"] if d["kind"] != "webhook"
+            for c in d["collections"]}   # the webhook's collection is the photo files, answered by landups.web
 
 
 def _categorised_columns() -> dict[str, set[str]]:

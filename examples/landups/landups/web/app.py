@@ -19,9 +19,9 @@ from landups.messages import translate
 from landups.models import create_schema
 from landups.photos import PhotoVault
 from landups.policyfacts import PolicyFacts
-from landups.privacy import CharterGateway, NotConnected
+from landups.privacy import CharterGateway, Courier, gateway_from_settings
 from landups.settings import HERE, Settings
-from landups.web import pages_account, pages_features, pages_public, pages_staff
+from landups.web import charter_webhook, pages_account, pages_features, pages_public, pages_staff
 from landups.web.context import LANG_COOKIE, SID_COOKIE, AppState, CsrfFailed, LoginRequired
 
 SESSION_COOKIE_SECONDS = 30 * 24 * 3600   # purpose cookies_necessary: 30 days
@@ -45,14 +45,17 @@ def _security_headers(response: Response, charter_origin: str | None) -> None:
 
 
 def build_state(settings: Settings, gateway: CharterGateway | None = None) -> AppState:
-    """Keys, database (schema created if missing), photo vault, policy facts and the Charter gateway."""
+    """Keys, database (schema created if missing), photo vault, policy facts, the Charter gateway (from the
+    `LANDUPS_CHARTER_*` settings unless given) and the courier that delivers queued reports."""
     keys = Keys.load(settings)
     engine = make_engine(settings.database_url)
     create_schema(engine)
+    factory = session_factory(engine)
+    gateway = gateway or gateway_from_settings(settings)
     return AppState(
-        settings=settings, keys=keys, engine=engine, factory=session_factory(engine),
+        settings=settings, keys=keys, engine=engine, factory=factory,
         vault=PhotoVault(settings.photo_dir, keys.files), policy=PolicyFacts.load(settings.policy_path),
-        gateway=gateway or NotConnected(),
+        gateway=gateway, courier=Courier(factory, gateway, settings.charter_delivery_seconds),
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                               trim_blocks=True, lstrip_blocks=True),
         csrf_key=_csrf_key(keys),
@@ -64,8 +67,9 @@ def create_app(settings: Settings | None = None, gateway: CharterGateway | None 
     state = build_state(settings, gateway)
     app = FastAPI(title="Landups", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.landups = state
+    state.courier.wake()   # delivers what an earlier run left queued, then every `charter_delivery_seconds`
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (pages_public, pages_account, pages_features, pages_staff):
+    for module in (pages_public, pages_account, pages_features, pages_staff, charter_webhook):
         app.include_router(module.router)
     max_body = settings.max_photo_bytes * 2 + 1024 * 1024
     charter_origin = settings.charter_url.rstrip("/") if settings.charter_url else None

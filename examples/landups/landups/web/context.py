@@ -26,7 +26,7 @@ from landups.messages import translate
 from landups.models import StaffMember, User
 from landups.photos import PhotoVault
 from landups.policyfacts import PolicyFacts
-from landups.privacy import CharterGateway, Privacy, Subject
+from landups.privacy import QUEUED, CharterGateway, Courier, Privacy, Subject
 from landups.settings import Settings
 from landups.usage import ClientInfo
 
@@ -44,6 +44,7 @@ class AppState:
     vault: PhotoVault
     policy: PolicyFacts
     gateway: CharterGateway
+    courier: Courier
     templates: Environment
     csrf_key: bytes
 
@@ -68,7 +69,10 @@ def get_db(request: Request) -> Iterator[Session]:
     session = app_state(request).factory()
     try:
         yield session
+        queued = session.info.pop(QUEUED, False)
         session.commit()
+        if queued:
+            app_state(request).courier.wake()   # after commit: the courier never sees an uncommitted report
     except BaseException:
         session.rollback()
         raise

@@ -72,6 +72,7 @@ def register(ctx: PageCtx, form: PostedForm) -> Response:
         values = {k: v for k, v in form.fields.items() if "password" not in k}
         return ctx.render("register.html", status=400, errors=exc.errors, values=values, consent_purposes=offered)
     subject = subject_of(ctx.db, user)
+    ctx.privacy.register_subject(user, subject)
     ctx.privacy.record_registration_consent(user, subject, reg.choices, evidence_of(ctx))
     event = ctx.accounts.record_sign_in(user, ctx.client)
     ctx.privacy.report_login(user, subject, event.id, event.outcome)
