@@ -101,7 +101,7 @@ def send_code(request: Request, db: PageSession, center: CenterPage, identity: T
     kind, value = found
     limiter, cid = RateLimiter(db, _keyring(request)), center.controller_id
     buckets = ((PER_ADDRESS, _address(request)), (PER_IDENTITY, f"{cid}:{kind}:{value}"))
-    lockout = next((found for limit, key in buckets if (found := limiter.lockout(limit, key))), None)
+    lockout = next((locked for limit, key in buckets if (locked := limiter.lockout(limit, key))), None)
     if lockout is not None:
         return _form(request, locked=lockout)
     for limit, key in buckets:
