@@ -23,7 +23,10 @@ class AuditLog:
         data: Mapping[str, object] | None = None,
     ) -> AuditEvent:
         controller = self.session.execute(
+            # populate_existing: a Controller loaded earlier in this session (a page's sign-in check) would
+            # otherwise hand back its stale head, and two writers would take the same seq.
             select(Controller).where(Controller.id == controller_id).with_for_update()
+            .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if controller is None:
             raise NotFound(f"no controller {controller_id!r}")

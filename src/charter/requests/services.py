@@ -211,6 +211,28 @@ class RequestService:
         self._send_code(request, deliverable=subject is not None and request.contact_channel != "none", actor=actor)
         return Submitted(request, None)
 
+    def submit_for_subject(self, controller_id: str, subject_id: str, *, kind: str, identity_kind: str,
+                           identity_value: str, language: str = "zh-CN", params: dict[str, Any] | None = None,
+                           verified_by: str, actor: str) -> Submitted:
+        """Record a request from a person whose identity Charter has just checked itself (the privacy centre's
+        one-time code or signed link): it is verified at once, as with a host assertion.
+
+        `identity_value` must be one of `subject_id`'s identities; otherwise "not found"."""
+        request_kind = parse_request_kind(kind)
+        lang = parse_language(language)
+        clean = _check_params(request_kind, params or {})
+        ik = parse_kind(identity_kind)
+        value = normalise(ik, identity_value)
+        subject = self.directory.find(controller_id, ik.value, value)
+        if subject is None or subject.id != subject_id:
+            raise NotFound("no such person", field="subject_id")
+        request = self._create(controller_id, request_kind, ik, value, subject=subject, lang=lang, params=clean,
+                               policy=self.policy(controller_id))
+        self.audit.record(controller_id, actor=actor, action="request.received", target=f"request:{request.id}",
+                          data={"kind": request_kind.value, "identity_kind": ik.value,
+                                "due_on": request.due_on.isoformat(), "verification": verified_by})
+        return Submitted(request, self._verified(request, verified_by, actor=actor))
+
     def _create(self, controller_id: str, kind: RequestKind, ik: IdentityKind, value: str, *,
                 subject: Subject | None, lang: Lang, params: dict[str, Any], policy: PolicyVersion) -> DataRequest:
         now = utcnow()
@@ -410,6 +432,27 @@ class RequestService:
         return list(self.session.execute(select(DataRequest).where(
             DataRequest.controller_id == controller_id, DataRequest.status.not_in(done))
             .order_by(DataRequest.due_on, DataRequest.created_at)).scalars())
+
+    def of_subject(self, controller_id: str, subject_id: str) -> list[DataRequest]:
+        """One person's requests, newest first."""
+        return list(self.session.execute(select(DataRequest).where(
+            DataRequest.controller_id == controller_id, DataRequest.subject_id == subject_id)
+            .order_by(DataRequest.created_at.desc())).scalars())
+
+    def search(self, controller_id: str, *, kind: str | None = None, status: str | None = None,
+               due_by: dt.date | None = None, is_open: bool = False, limit: int = 200) -> list[DataRequest]:
+        """The staff queue: by kind, status, due on or before a day, only open ones; soonest due first."""
+        q = select(DataRequest).where(DataRequest.controller_id == controller_id)
+        if kind:
+            q = q.where(DataRequest.kind == kind)
+        if status:
+            q = q.where(DataRequest.status == status)
+        if due_by is not None:
+            q = q.where(DataRequest.due_on <= due_by)
+        if is_open:
+            q = q.where(DataRequest.status.not_in([s.value for s in Status if s.is_done]))
+        return list(self.session.execute(q.order_by(DataRequest.due_on, DataRequest.created_at).limit(limit))
+                    .scalars())
 
     def list(self, controller_id: str, *, limit: int = 200) -> list[DataRequest]:
         return list(self.session.execute(select(DataRequest).where(DataRequest.controller_id == controller_id)

@@ -172,6 +172,17 @@ class Client:
         self.request("POST", f"/v1/subjects/{subject_id}/restrict", json={"reason": reason})
         self._forget(subject_id)
 
+    def privacy_centre_link(self, subject_id: str, *, lang: str | None = None) -> str:
+        """A single-use link (five minutes) that opens the privacy centre signed in as your logged-in user.
+
+        Call it from your server when the user clicks "Privacy centre", and redirect them to it; the link carries
+        a random token, never personal data.
+
+        >>> return redirect(charter.privacy_centre_link(user.charter_subject_id, lang="en"))
+        """
+        data = self.request("POST", "/v1/center/links", json=_drop_none({"subject_id": subject_id, "lang": lang}))
+        return str(data["url"])
+
     # --- consent --------------------------------------------------------------------------------------------
 
     def record_consent(self, subject_id: str, purpose: str, *, action: str = "grant", **fields: Any) -> ConsentRecord:

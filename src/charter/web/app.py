@@ -23,6 +23,7 @@ from charter.web import admin, center, errors
 from charter.web.api import (
     admin_requests,
     banner,
+    center_links,
     consents,
     datamaps,
     decisions,
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ui = make_ui(bytes.fromhex(keyring.blind_index("charter.web", "cookie-signing")))
     errors.install(app)
     app.add_middleware(BannerCors)
-    for module in (policies, datamaps, subjects, consents, decisions, banner, requests, admin_requests, host_records):
+    for module in (policies, datamaps, subjects, consents, decisions, banner, requests, admin_requests, host_records,
+                   center_links):
         app.include_router(module.router)
     app.include_router(requests.acks)
     app.include_router(admin.router)

@@ -35,6 +35,13 @@ GUARDED: list[tuple[str, str, Role, str, dict[str, str]]] = [
     ("POST", "/admin/staff", Role.ADMIN, "/admin/staff", {"email": "new@staff.example", "role": "viewer"}),
     ("POST", "/admin/staff/{staff_id}/role", Role.ADMIN, "/admin/staff/{target}/role", {"role": "operator"}),
     ("POST", "/admin/staff/{staff_id}/deactivate", Role.ADMIN, "/admin/staff/{target}/deactivate", {}),
+    ("GET", "/admin/requests", Role.VIEWER, "/admin/requests?overdue=true&kind=access", {}),
+    ("GET", "/admin/requests/{request_id}", Role.VIEWER, "/admin/requests/no-such-request", {}),
+    ("POST", "/admin/requests/{request_id}/approve", Role.OPERATOR, "/admin/requests/no-such-request/approve", {}),
+    ("POST", "/admin/requests/{request_id}/refuse", Role.OPERATOR, "/admin/requests/no-such-request/refuse",
+     {"ground": "national_security"}),
+    ("POST", "/admin/requests/manual/{manual_id}/complete", Role.OPERATOR, "/admin/requests/manual/0/complete",
+     {"rows_affected": "1"}),
     ("GET", "/admin/audit", Role.PRIVACY_OFFICER, "/admin/audit", {}),
     ("POST", "/admin/audit/verify", Role.PRIVACY_OFFICER, "/admin/audit/verify", {}),
 ]

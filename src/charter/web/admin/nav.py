@@ -8,7 +8,7 @@ from charter.web.ui import N_, NavItem
 
 ADMIN_NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", N_("Dashboard"), "/admin", Role.VIEWER),
-    NavItem("requests", N_("Requests"), None, Role.OPERATOR),  # issue 4: the request queue
+    NavItem("requests", N_("Requests"), "/admin/requests", Role.VIEWER),
     NavItem("consents", N_("Consents"), None, Role.VIEWER),  # issue 3: statistics per purpose
     NavItem("policies", N_("Policies"), "/admin/policies", Role.VIEWER),
     NavItem("datamap", N_("Data map"), None, Role.VIEWER),  # the data map view

@@ -1,16 +1,16 @@
-"""The privacy centre under `/center/{controller}`: the public pages now; the personal ones (sign-in by one-time
-code, what we hold, consents, requests) slot in beside them, into the same layout and menu."""
+"""The privacy centre under `/center/{controller}`: the public pages (the policy, its versions and changes) and the
+personal ones behind sign-in (what we hold, consents, requests, and the re-consent question after a change)."""
 
 from fastapi import APIRouter, Depends
 
-from charter.web.center import policy
+from charter.web.center import consents, data, policy, reconsent, requests, sign_in
 from charter.web.ui import register_area, verify_csrf
 
 LAYOUT = "center/base.html"
 register_area("/center", LAYOUT)
 
 PREFIX = "/center"
-PAGES = (policy,)
+PAGES = (policy, sign_in, reconsent, data, consents, requests)
 """Each module's `router` is mounted under `/center`; add a new page module here."""
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
