@@ -77,3 +77,33 @@ def test_chains_are_per_controller(sessions: sessionmaker[Session]) -> None:
                   .values(actor="someone else"))
     assert not _verify(sessions, a)[0]
     assert _verify(sessions, b)[0]
+
+
+def test_concurrent_writers_never_fork_the_chain(sessions: sessionmaker[Session]) -> None:
+    """Eight writers, each reading the controller first (as a page's sign-in check does), then appending."""
+    import threading  # noqa: PLC0415
+
+    from charter.core.models import Controller  # noqa: PLC0415
+
+    cid = _chain(sessions, 0)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(10):
+                with sessions() as s, s.begin():
+                    assert s.get(Controller, cid) is not None
+                    AuditLog(s).record(cid, actor=f"w{n}", action="thing.done", target=f"thing:{n}.{i}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    ok, _, reason = _verify(sessions, cid)
+    assert ok, reason
+    with sessions() as s:
+        assert AuditLog(s).verify(cid).checked == 81

@@ -11,6 +11,7 @@ from charter.audit.chain import GENESIS, ChainLink, Verification, event_hash, ve
 from charter.audit.models import AuditEvent
 from charter.core.db import utcnow
 from charter.core.errors import NotFound
+from charter.core.locks import lock_controller
 from charter.core.models import Controller
 
 
@@ -22,14 +23,13 @@ class AuditLog:
         self, controller_id: str, *, actor: str, action: str, target: str,
         data: Mapping[str, object] | None = None,
     ) -> AuditEvent:
-        controller = self.session.execute(
-            # populate_existing: a Controller loaded earlier in this session (a page's sign-in check) would
-            # otherwise hand back its stale head, and two writers would take the same seq.
-            select(Controller).where(Controller.id == controller_id).with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if controller is None:
+        if not lock_controller(self.session, controller_id):
             raise NotFound(f"no controller {controller_id!r}")
+        # populate_existing: a Controller loaded earlier in this session (a page's sign-in check) would otherwise
+        # hand back its stale head, and two writers would take the same seq.
+        controller = self.session.execute(
+            select(Controller).where(Controller.id == controller_id).execution_options(populate_existing=True)
+        ).scalar_one()
         seq, prev = controller.audit_head_seq + 1, controller.audit_head_hash or GENESIS
         at, payload = utcnow(), dict(data or {})
         digest = event_hash(controller_id, seq=seq, at=at, actor=actor, action=action, target=target,

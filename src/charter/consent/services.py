@@ -50,6 +50,7 @@ from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang
+from charter.core.locks import lock_controller
 from charter.core.models import Controller
 from charter.policy.schema import ConsentKind, PolicyVersion, Purpose
 from charter.subjects.services import REENCRYPTORS, SubjectDirectory
@@ -184,8 +185,7 @@ class ConsentLedger:
 
     def _lock_head(self, controller_id: str) -> ConsentChainHead:
         # The controller row first, as AuditLog.record locks it: one lock order, no deadlock.
-        if self.session.execute(select(Controller.id).where(Controller.id == controller_id)
-                                .with_for_update()).scalar_one_or_none() is None:
+        if not lock_controller(self.session, controller_id):
             raise NotFound(f"no controller {controller_id!r}")
         head = self.session.execute(select(ConsentChainHead).where(ConsentChainHead.controller_id == controller_id)
                                     .with_for_update()).scalar_one_or_none()

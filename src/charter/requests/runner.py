@@ -33,7 +33,7 @@ from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError
 from charter.core.i18n import Text
-from charter.core.models import Controller
+from charter.core.locks import lock_controller
 from charter.datamap.connections import ConnectorPool
 from charter.datamap.services import DataMapStore, as_datamap
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
@@ -266,7 +266,7 @@ def _lock_controller(session: Session, controller_id: str) -> None:
     """Lock the controller row before the settle inserts anything: a row referencing the controller (a held item,
     a recipient notice, a subject change) takes a key-share lock on it, and two settles that each hold one and then
     ask for the audit log's exclusive lock deadlock on PostgreSQL. Taken first, it is one lock order."""
-    session.execute(select(Controller.id).where(Controller.id == controller_id).with_for_update())
+    lock_controller(session, controller_id)
 
 
 def next_task(session: Session, request_id: str) -> int | None:
