@@ -8,6 +8,7 @@ SHA-256 commitments. Erasure deletes the salt and the clear values; the commitme
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,8 +44,14 @@ def _opt(value: object) -> str:
     return "\x00" if value is None else str(value)
 
 
+@functools.lru_cache(maxsize=256)
+def _iso_cached(value: dt.datetime) -> str:
+    return iso(value) or "\x00"
+
+
 def _when(value: object) -> str:
-    return iso(value) or "\x00" if isinstance(value, dt.datetime) else _opt(value)
+    # A batch's events share their time: format it once, not once per event.
+    return _iso_cached(value) if isinstance(value, dt.datetime) else _opt(value)
 
 
 def fields_body(fields: Mapping[str, object]) -> bytes:
