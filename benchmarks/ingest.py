@@ -164,6 +164,6 @@ def run(quick: bool) -> list[Row]:
     total = rounds * count
     how, raw_seconds = min(raws.items(), key=lambda item: item[1])
     rate, raw_rate = total / ours, total / raw_seconds
-    return [Row("ingest", f"events/s, write path (batches of {BATCH})", rate, "/s", raw_rate,
-                f"raw {'multi-row INSERT' if how == 'multirow' else 'INSERT executemany'}, interleaved",
-                "≥ 50% of raw", rate / raw_rate >= 0.5)]
+    baseline = "multi-row INSERT" if how == "multirow" else "INSERT executemany"
+    return [Row("ingest", f"consent events/s via the API write path (batches of {BATCH})", rate, "/s", raw_rate,
+                f"raw {baseline}, same rows, alternating", "≥ 50% of raw", rate / raw_rate >= 0.5)]

@@ -55,3 +55,12 @@ def test_replay_keeps_the_last_event_per_subject_and_purpose() -> None:
     state = replay(events)
     assert {k: (v.status, v.record_id) for k, v in state.items()} == {
         ("s1", "analytics"): ("withdrawn", "r2"), ("s1", "marketing"): ("granted", "r3")}
+
+
+def test_the_hash_spelling_is_stable() -> None:
+    """Hashes already in ledgers must keep verifying: the bytes hashed never change (pinned value)."""
+    f: dict[str, Any] = {k: f"v-{k}" for k in HASHED_FIELDS}
+    f.update(at=dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC), valid_until=None, gpc=True,
+             linked_from=None, guardian_commitment=None)
+    assert event_hash("acme", 42, "sha256:" + "ab" * 32, f) == (
+        "sha256:9a9147f5815d848bc0b3fa15cb028e553246368f6098272feeccac8da2f50e99")

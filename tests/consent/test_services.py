@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.accounts.services import ControllerService
+from charter.audit.services import AuditLog
 from charter.consent.models import ConsentEvent, ConsentState
 from charter.consent.schemas import ConsentIn
 from charter.consent.services import ConsentLedger
@@ -89,6 +90,12 @@ def test_fifty_concurrent_writers_lose_and_duplicate_nothing(pg_sessions: sessio
         assert ledger.verify(cid).ok
         assert ledger.projected(cid) == ledger.replayed(cid)
         assert len(ledger.projected(cid)) <= len(subjects) * len(PURPOSES)
+        # One audit event per batch, in one unforked audit chain that still ends at the controller's head.
+        audit = AuditLog(s)
+        assert audit.verify(cid).ok
+        batches = [e for e in audit.events(cid, limit=10_000) if e.action == "consent.recorded"]
+        assert len(batches) == WRITERS * ROUNDS
+        assert sum(int(str(e.data["events"])) for e in batches) == len(written)
 
 
 def test_erasure_leaves_a_tombstone_that_still_verifies(sessions: sessionmaker[Session], keyring: Keyring) -> None:

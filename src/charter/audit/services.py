@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,19 @@ from charter.core.db import utcnow
 from charter.core.errors import NotFound
 from charter.core.locks import lock_controller
 from charter.core.models import Controller
+
+
+def next_event(controller_id: str, head_seq: int, head_hash: str, *, actor: str, action: str, target: str,
+               data: Mapping[str, object] | None = None) -> dict[str, Any]:
+    """The column values of the event that follows the controller's audit head (`audit_head_seq`,
+    `audit_head_hash`, read under the controller row's lock), hash included. `AuditLog.record` writes it through
+    the ORM; the consent ledger writes it in the statement that ends its batch (`charter.consent.bulk`)."""
+    seq, prev = head_seq + 1, head_hash or GENESIS
+    at, payload = utcnow(), dict(data or {})
+    digest = event_hash(controller_id, seq=seq, at=at, actor=actor, action=action, target=target, data=payload,
+                        prev_hash=prev)
+    return {"controller_id": controller_id, "seq": seq, "at": at, "actor": actor, "action": action,
+            "target": target, "data": payload, "prev_hash": prev, "hash": digest}
 
 
 class AuditLog:
@@ -30,14 +44,11 @@ class AuditLog:
         controller = self.session.execute(
             select(Controller).where(Controller.id == controller_id).execution_options(populate_existing=True)
         ).scalar_one()
-        seq, prev = controller.audit_head_seq + 1, controller.audit_head_hash or GENESIS
-        at, payload = utcnow(), dict(data or {})
-        digest = event_hash(controller_id, seq=seq, at=at, actor=actor, action=action, target=target,
-                            data=payload, prev_hash=prev)
-        event = AuditEvent(controller_id=controller_id, seq=seq, at=at, actor=actor, action=action,
-                           target=target, data=payload, prev_hash=prev, hash=digest)
+        values = next_event(controller_id, controller.audit_head_seq, controller.audit_head_hash, actor=actor,
+                            action=action, target=target, data=data)
+        event = AuditEvent(**values)
         self.session.add(event)
-        controller.audit_head_seq, controller.audit_head_hash = seq, digest
+        controller.audit_head_seq, controller.audit_head_hash = event.seq, event.hash
         self.session.flush()
         return event
 

@@ -1,5 +1,6 @@
-"""Bulk writes for the ledger, inside the caller's transaction: on PostgreSQL events go in with `COPY` and the
-projection with one `INSERT … SELECT FROM unnest(…) ON CONFLICT` statement; elsewhere (SQLite) with executemany.
+"""Bulk writes for the ledger, inside the caller's transaction: on PostgreSQL events go in with `COPY`, the chain
+head is locked with one statement and a batch ends with one more (projection, chain head, audit event); elsewhere
+(SQLite) the caller uses executemany and the ORM.
 
 Per-row INSERTs cost PostgreSQL a parse, plan and round trip each; consent ingest is the one write path whose
 volume makes that matter (see `benchmarks/ingest.py` and docs/architecture.md).
@@ -10,15 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from psycopg.types.json import Json
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.dialects import sqlite
 
+from charter.audit.chain import GENESIS
 from charter.core.db import Base
+from charter.core.errors import NotFound
 
-__all__ = ["copy_rows", "project_on_server", "upsert_rows"]
+__all__ = ["copy_rows", "finish_batch", "is_postgres", "lock_chain", "upsert_rows"]
+
+_COPY_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
 
-def _is_postgres(connection: Connection) -> bool:
+def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
@@ -27,12 +33,14 @@ def copy_rows(connection: Connection, model: type[Base], rows: Sequence[Mapping[
     table = cast(Table, model.__table__)
     if not rows:
         return
-    if not _is_postgres(connection):
+    if not is_postgres(connection):
         connection.execute(insert(table), rows)
         return
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
-    types = [_array_type(connection, table, c) for c in columns]
+    types = _COPY_TYPES.get((table.name, tuple(columns)))
+    if types is None:  # compiling 30 column types costs more than copying a row: once per shape
+        types = _COPY_TYPES[table.name, tuple(columns)] = [_array_type(connection, table, c) for c in columns]
     raw = connection.connection.driver_connection
     sql = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
     with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
@@ -55,7 +63,7 @@ def upsert_rows(connection: Connection, model: type[Base], rows: Sequence[Mappin
     if not rows:
         return
     columns = list(rows[0])
-    if not _is_postgres(connection):
+    if not is_postgres(connection):
         stmt = sqlite.insert(table)
         stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                           set_={c: stmt.excluded[c] for c in columns if c not in keys})
@@ -72,7 +80,53 @@ def upsert_rows(connection: Connection, model: type[Base], rows: Sequence[Mappin
         cursor.execute(sql, [[row[c] for row in rows] for c in columns])
 
 
-_PROJECT = """
+_LOCK_BOTH = """
+SELECT c.audit_head_seq, c.audit_head_hash, h.seq, h.hash
+FROM controllers c JOIN consent_chain_heads h ON h.controller_id = c.id
+WHERE c.id = %s
+FOR UPDATE OF c, h
+"""
+
+
+def lock_chain(connection: Connection, controller_id: str) -> tuple[int, str, int, str]:
+    """Lock the controller row and then the ledger head (the audit log's order: one lock order, no deadlock)
+    and return (audit head seq, audit head hash, ledger head seq, ledger head hash), all read after the locks
+    were granted. PostgreSQL only.
+
+    One statement locks both rows, the controller's first (row marks are taken in `FOR UPDATE OF` order); under
+    READ COMMITTED a row changed while we waited is re-read at its newest version (EvalPlanQual), so the heads
+    returned are the committed ones. Before a controller's first event there is no head row to join: lock the
+    controller alone, then read (or create) the head under that lock."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        row = cursor.execute(_LOCK_BOTH, [controller_id]).fetchone()
+        if row is not None:
+            return int(row[0]), row[1] or "", int(row[2]), row[3]
+        audit = cursor.execute("SELECT audit_head_seq, audit_head_hash FROM controllers WHERE id = %s FOR UPDATE",
+                               [controller_id]).fetchone()
+        if audit is None:
+            raise NotFound(f"no controller {controller_id!r}")
+        head = cursor.execute("SELECT seq, hash FROM consent_chain_heads WHERE controller_id = %s FOR UPDATE",
+                              [controller_id]).fetchone()
+        if head is None:
+            cursor.execute("INSERT INTO consent_chain_heads (controller_id, seq, hash) VALUES (%s, 0, %s)",
+                           [controller_id, GENESIS])
+            head = (0, GENESIS)
+        return int(audit[0]), audit[1] or "", int(head[0]), head[1]
+
+
+# One statement ends a batch: the projection of the events just copied (computed on the server, so the rows are
+# not sent twice), the new ledger head, the batch's audit event and the controller's new audit head.
+_FINISH = """
+WITH head AS (
+    UPDATE consent_chain_heads SET seq = %(last)s, hash = %(head)s WHERE controller_id = %(controller)s
+), audit AS (
+    INSERT INTO audit_events (controller_id, seq, at, actor, action, target, data, prev_hash, hash)
+    VALUES (%(controller)s, %(a_seq)s, %(a_at)s, %(a_actor)s, %(a_action)s, %(a_target)s, %(a_data)s::json,
+            %(a_prev)s, %(a_hash)s)
+), audit_head AS (
+    UPDATE controllers SET audit_head_seq = %(a_seq)s, audit_head_hash = %(a_hash)s WHERE id = %(controller)s
+)
 INSERT INTO consent_states (controller_id, subject_id, purpose, status, consent_kind, policy_version, policy_hash,
                             record_id, seq, at, valid_until, by_guardian, gpc)
 SELECT DISTINCT ON (subject_id, purpose)
@@ -90,13 +144,17 @@ ON CONFLICT (controller_id, subject_id, purpose) DO UPDATE SET
 """
 
 
-def project_on_server(connection: Connection, controller_id: str, first_seq: int, last_seq: int) -> bool:
-    """On PostgreSQL, project the events just appended (seq `first_seq`..`last_seq`) into `consent_states`
-    without sending the rows back over the wire; returns False elsewhere, where the caller projects itself.
-    Must agree with `charter.consent.chain.project` (the replay test holds both to it)."""
-    if not _is_postgres(connection):
-        return False
+def finish_batch(connection: Connection, controller_id: str, first_seq: int, last_seq: int, *, head_hash: str,
+                 audit: Mapping[str, Any]) -> None:
+    """On PostgreSQL, under the locks `lock_chain` took: project the events just appended (seq `first_seq`..
+    `last_seq`) into `consent_states`, move the ledger head to (`last_seq`, `head_hash`), write the audit event
+    `audit` (from `charter.audit.services.next_event`) and move the controller's audit head to it, in one
+    statement. The projection must agree with `charter.consent.chain.project` (the replay test holds both to
+    it)."""
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(_PROJECT, {"controller": controller_id, "first": first_seq, "last": last_seq})
-    return True
+        cursor.execute(_FINISH, {
+            "controller": controller_id, "first": first_seq, "last": last_seq, "head": head_hash,
+            "a_seq": audit["seq"], "a_at": audit["at"], "a_actor": audit["actor"], "a_action": audit["action"],
+            "a_target": audit["target"], "a_data": Json(audit["data"]), "a_prev": audit["prev_hash"],
+            "a_hash": audit["hash"]})

@@ -8,6 +8,7 @@ SHA-256 commitments. Erasure deletes the salt and the clear values; the commitme
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from charter.audit.chain import GENESIS, Verification
 from charter.consent.models import STATUS_AFTER, EventAction
 
-__all__ = ["GENESIS", "LedgerLink", "ProjectedState", "commitment", "event_hash", "replay", "verify_chain"]
+__all__ = ["GENESIS", "LedgerLink", "ProjectedState", "commitment", "event_hash", "fields_body", "link_hash", "replay",
+           "verify_chain"]
 
 # The fields, in hash order, that an event's hash covers besides controller, seq and prev_hash.
 HASHED_FIELDS = (
@@ -42,23 +44,41 @@ def _opt(value: object) -> str:
     return "\x00" if value is None else str(value)
 
 
+@functools.lru_cache(maxsize=256)
+def _iso_cached(value: dt.datetime) -> str:
+    return iso(value) or "\x00"
+
+
 def _when(value: object) -> str:
-    return iso(value) or "\x00" if isinstance(value, dt.datetime) else _opt(value)
+    # A batch's events share their time: format it once, not once per event.
+    return _iso_cached(value) if isinstance(value, dt.datetime) else _opt(value)
+
+
+def fields_body(fields: Mapping[str, object]) -> bytes:
+    """The canonical bytes of an event's `HASHED_FIELDS`, in that order, joined by a unit separator (no field may
+    contain one: ids, codes, hashes and ISO times never do). They depend on nothing in the chain, so the ledger
+    builds them before it locks the chain head; `link_hash` then only adds controller, seq and previous hash."""
+    f = fields
+    return "\x1f".join((
+        _opt(f["record_id"]), _opt(f["subject_commitment"]), _opt(f["action"]), _opt(f["purpose"]),
+        _opt(f["consent_kind"]), _opt(f["policy_version"]), _opt(f["policy_hash"]), _opt(f["notice"]),
+        _opt(f["language"]), _opt(f["method"]), _opt(f["channel"]), _opt(f["jurisdiction"]), _when(f["at"]),
+        _when(f["valid_until"]), "\x01T" if f["gpc"] else "\x01F", _opt(f["request_id"]),
+        _opt(f["evidence_commitment"]), _opt(f["guardian_commitment"]), _opt(f["linked_from"]), _opt(f["actor"]),
+    )).encode("utf-8")
+
+
+def link_hash(controller_id: str, seq: int, prev_hash: str, body: bytes) -> str:
+    """SHA-256 over controller, seq, previous hash and `body` (from `fields_body`), joined by unit separators."""
+    digest = hashlib.sha256(f"{controller_id}\x1f{seq}\x1f{prev_hash}\x1f".encode())
+    digest.update(body)
+    return "sha256:" + digest.hexdigest()
 
 
 def event_hash(controller_id: str, seq: int, prev_hash: str, fields: Mapping[str, object]) -> str:
     """SHA-256 over controller, seq, previous hash and every field of `HASHED_FIELDS`, in that order, joined by a
-    unit separator (no field may contain one: ids, codes, hashes and ISO times never do). Spelled out field by
-    field because it runs for every event ingested."""
-    f = fields
-    body = "\x1f".join((
-        controller_id, str(seq), prev_hash, _opt(f["record_id"]), _opt(f["subject_commitment"]), _opt(f["action"]),
-        _opt(f["purpose"]), _opt(f["consent_kind"]), _opt(f["policy_version"]), _opt(f["policy_hash"]),
-        _opt(f["notice"]), _opt(f["language"]), _opt(f["method"]), _opt(f["channel"]), _opt(f["jurisdiction"]),
-        _when(f["at"]), _when(f["valid_until"]), "\x01T" if f["gpc"] else "\x01F", _opt(f["request_id"]),
-        _opt(f["evidence_commitment"]), _opt(f["guardian_commitment"]), _opt(f["linked_from"]), _opt(f["actor"]),
-    ))
-    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+    unit separator."""
+    return link_hash(controller_id, seq, prev_hash, fields_body(fields))
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 history, receipts, verification, erasure tombstones, expiry and re-consent sweeps, and linking a banner visitor to
 the account they log in to.
 
-Appends lock the controller row first (as the audit log does, so two writers never deadlock) and then the ledger
-head, write every event of the batch with one multi-row INSERT, upsert the projection, and write ONE audit event
-for the batch: the ledger is its own hash chain, so the audit log only needs to say that a batch happened.
+An append checks every event and seals it (salt, commitments, encrypted evidence, the canonical bytes its hash
+covers) before it takes any lock, so concurrent requests overlap in that work. Only then does it lock the
+controller row (as the audit log does, so two writers never deadlock) and the ledger head, chain the events
+(one short SHA-256 each), write them (COPY on PostgreSQL), upsert the projection and write ONE audit event for the
+batch: the ledger is its own hash chain, so the audit log only needs to say that a batch happened.
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from charter.audit.chain import Verification
-from charter.audit.services import AuditLog
+from charter.audit.services import AuditLog, next_event
 from charter.consent.banner import CurrentConsent, categories, choice_events
-from charter.consent.bulk import copy_rows, project_on_server, upsert_rows
+from charter.consent.bulk import copy_rows, finish_batch, is_postgres, lock_chain, upsert_rows
 from charter.consent.chain import (
     GENESIS,
     LedgerLink,
     ProjectedState,
     commitment,
-    event_hash,
+    fields_body,
     iso,
+    link_hash,
     replay,
     verify_chain,
 )
@@ -113,12 +117,14 @@ class ConsentLedger:
         known = self.subjects.existing(controller_id, [i.subject_id for i in items])
         now = utcnow()
         offered: dict[str, Purpose] = {}
-        plans = [self._plan(f"[{n}]." if is_batch else "", item, terms, known, offered, now=now, actor=actor)
+        ids = _uuid4s(len(items))
+        plans = [self._plan(f"[{n}]." if is_batch else "", item, terms, known, offered, now=now, actor=actor,
+                            record_id=ids[n])
                  for n, item in enumerate(items)]
         return self._append(controller_id, plans, now, actor)
 
     def _plan(self, at: str, item: ConsentIn, terms: PolicyTerms, known: set[str], offered: dict[str, Purpose],
-              *, now: dt.datetime, actor: str) -> _Planned:
+              *, now: dt.datetime, actor: str, record_id: str) -> _Planned:
         if item.subject_id not in known:
             raise NotFound("no such subject", field=f"{at}subject_id",
                            fix="Register the person first (POST /v1/subjects) and use the id it returns.")
@@ -137,7 +143,7 @@ class ConsentLedger:
                                fix="Give a time in the future, or leave it out for consent until withdrawn.")
         language = item.language or terms.default_language
         row = {
-            "record_id": str(uuid.uuid4()), "subject_id": item.subject_id, "action": item.action,
+            "record_id": record_id, "subject_id": item.subject_id, "action": item.action,
             "purpose": purpose.id, "consent_kind": kind.value, "policy_version": version.version,
             "policy_hash": version.content_hash, "notice": item.notice, "language": language,
             "method": item.method.value, "channel": item.channel.value, "jurisdiction": jurisdiction,
@@ -199,51 +205,72 @@ class ConsentLedger:
                 actor: str) -> list[Recorded]:
         if not plans:
             return []
-        head = self._lock_head(controller_id)
-        seq, prev = head.seq, head.hash
-        rows: list[dict[str, Any]] = []
         guardians: list[dict[str, Any]] = []
-        for plan in plans:
-            seq += 1
-            row = self._sealed(controller_id, plan, guardians)
-            row.update(controller_id=controller_id, seq=seq, prev_hash=prev)
-            row["hash"] = prev = event_hash(controller_id, seq, row["prev_hash"], row)
-            rows.append(row)
+        rows = self._sealed(controller_id, plans, guardians)  # before any lock: concurrent appends overlap here
+        bodies = [fields_body(row) for row in rows]
         connection = self.session.connection()
+        fast = is_postgres(connection)
+        if fast:
+            self.session.flush()  # raw statements follow: nothing of this session may still be pending
+            audit_seq, audit_hash, seq, prev = lock_chain(connection, controller_id)
+        else:
+            head = self._lock_head(controller_id)
+            seq, prev = head.seq, head.hash
+        first = seq + 1
+        for row, body in zip(rows, bodies, strict=True):  # under the lock: only the chain itself
+            seq += 1
+            row["controller_id"], row["seq"], row["prev_hash"] = controller_id, seq, prev
+            row["hash"] = prev = link_hash(controller_id, seq, prev, body)
         copy_rows(connection, GuardianRecord, guardians)
         copy_rows(connection, ConsentEvent, rows)
-        if not project_on_server(connection, controller_id, head.seq + 1, seq):
-            self._project(controller_id, rows)
-        first = head.seq + 1
-        head.seq, head.hash = seq, prev
         actions: dict[str, int] = {}
         for row in rows:
             actions[row["action"]] = actions.get(row["action"], 0) + 1
-        self.audit.record(controller_id, actor=actor, action="consent.recorded",
-                          target=f"consent_ledger:{controller_id}:{first}-{seq}",
-                          data={"events": len(rows), "first_seq": first, "last_seq": seq, "head": prev,
-                                "actions": actions})
+        target = f"consent_ledger:{controller_id}:{first}-{seq}"
+        data = {"events": len(rows), "first_seq": first, "last_seq": seq, "head": prev, "actions": actions}
+        if fast:
+            finish_batch(connection, controller_id, first, seq, head_hash=prev, audit=next_event(
+                controller_id, audit_seq, audit_hash, actor=actor, action="consent.recorded", target=target,
+                data=data))
+            # The ORM did not see those writes: forget any copy of the two heads this session holds.
+            for model in (Controller, ConsentChainHead):
+                held = self.session.identity_map.get(identity_key(model, controller_id))
+                if held is not None:
+                    self.session.expire(held)
+        else:
+            self._project(controller_id, rows)
+            head.seq, head.hash = seq, prev
+            self.audit.record(controller_id, actor=actor, action="consent.recorded", target=target, data=data)
         self.subjects.mark_changed(controller_id, *sorted({r["subject_id"] for r in rows}), persist=False)
         return [Recorded(r["record_id"], r["seq"], r["subject_id"], r["purpose"], r["action"],
                          _STATUS_OF[r["action"]], now, r["hash"]) for r in rows]
 
-    def _sealed(self, controller_id: str, plan: _Planned, guardians: list[dict[str, Any]]) -> dict[str, Any]:
-        """The row with its salt, commitments and encrypted evidence (and its guardian record, if any)."""
-        row = plan.row
-        salt = os.urandom(16).hex()
-        row["salt"] = salt
-        row["subject_commitment"] = commitment(salt, "subject", row["subject_id"])
-        # Keys in a fixed order (ip, user_agent) by construction, so the text committed to is canonical.
-        evidence = json.dumps(plan.evidence, separators=(",", ":"), ensure_ascii=False)
-        row["evidence_commitment"] = commitment(salt, "evidence", evidence)
-        row["evidence_encrypted"] = (self.keyring.encrypt(evidence, _evidence_context(controller_id))
-                                     if plan.evidence else None)
-        row["erased_at"] = None
-        row["guardian_commitment"] = None
-        if plan.guardian is not None:
-            row["guardian_record_id"], row["guardian_commitment"] = self._guardian_row(
-                controller_id, row["subject_id"], salt, plan, guardians)
-        return row
+    def _sealed(self, controller_id: str, plans: Sequence[_Planned],
+                guardians: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows with their salts, commitments and encrypted evidence (and guardian records, if any)."""
+        salts = os.urandom(16 * len(plans)).hex()
+        rows, clear, encrypted_at = [], [], []
+        for n, plan in enumerate(plans):
+            row = plan.row
+            row["salt"] = salt = salts[32 * n:32 * n + 32]
+            row["subject_commitment"] = commitment(salt, "subject", row["subject_id"])
+            # Keys in a fixed order (ip, user_agent) by construction, so the text committed to is canonical.
+            evidence = _compact_json(plan.evidence)
+            row["evidence_commitment"] = commitment(salt, "evidence", evidence)
+            row["evidence_encrypted"] = None
+            if plan.evidence:
+                clear.append(evidence)
+                encrypted_at.append(n)
+            row["erased_at"] = None
+            row["guardian_commitment"] = None
+            if plan.guardian is not None:
+                row["guardian_record_id"], row["guardian_commitment"] = self._guardian_row(
+                    controller_id, row["subject_id"], salt, plan, guardians)
+            rows.append(row)
+        for n, token in zip(encrypted_at, self.keyring.encrypt_many(clear, _evidence_context(controller_id)),
+                            strict=True):
+            rows[n]["evidence_encrypted"] = token
+        return rows
 
     def _guardian_row(self, controller_id: str, subject_id: str, salt: str, plan: _Planned,
                       guardians: list[dict[str, Any]]) -> tuple[str, str]:
@@ -464,6 +491,20 @@ class ConsentLedger:
 _STATUS_OF = {action.value: status.value for action, status in STATUS_AFTER.items()}
 _CARRIED = {ConsentStatus.GRANTED.value: EventAction.GRANT, ConsentStatus.REFUSED.value: EventAction.REFUSE,
             ConsentStatus.WITHDRAWN.value: EventAction.WITHDRAW}
+
+
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` without building an encoder per call."""
+
+
+def _uuid4s(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as text, from one read of the random source."""
+    raw = os.urandom(16 * count).hex()
+    out = []
+    for n in range(0, 32 * count, 32):
+        h = raw[n:n + 32]
+        out.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
+    return out
 
 
 def _evidence_of(evidence: EvidenceIn) -> dict[str, str]:
