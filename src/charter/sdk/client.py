@@ -171,6 +171,41 @@ class Client:
         data: dict[str, Any] = self.request("GET", f"/v1/consents/{record_id}/receipt")
         return data
 
+    # --- host records ---------------------------------------------------------------------------------------
+
+    def report_automated_decision(self, subject_id: str, *, kind: str, logic_version: str, outcome: str,
+                                  inputs: dict[str, Any], explanation: dict[str, str],
+                                  is_significant: bool = True) -> str:
+        """Record an automated decision so the person can get it explained and appeal (PIPL art. 24).
+
+        >>> charter.report_automated_decision(s, kind="recommendation", logic_version="reco-1", outcome="p12,p40",
+        ...     inputs={"favourites": [12]}, explanation={"zh": "根据您的收藏", "en": "From your favourites"})
+        """
+        data = self.request("POST", "/v1/automated-decisions", json={
+            "subject_id": subject_id, "kind": kind, "logic_version": logic_version, "outcome": outcome,
+            "inputs": inputs, "explanation": explanation, "is_significant": is_significant})
+        return str(data["id"])
+
+    def report_disclosure(self, subject_id: str, recipient: str, categories: list[str], *,
+                          purpose: str | None = None, is_compelled: bool = False) -> str:
+        """Record that this person's data went to a recipient, so an erasure can tell them too.
+
+        >>> charter.report_disclosure(s, "logistics_partner", ["basic.address"], purpose="service")
+        """
+        data = self.request("POST", "/v1/disclosures", json=_drop_none({
+            "subject_id": subject_id, "recipient": recipient, "categories": categories, "purpose": purpose,
+            "is_compelled": is_compelled}))
+        return str(data["id"])
+
+    def account_closures(self, since: str | None = None) -> list[dict[str, Any]]:
+        """Accounts the host must close (login disabled) after cancellation requests approved since `since`.
+
+        >>> for c in charter.account_closures(since=last_seen): disable(c["subject_id"])
+        """
+        data: list[dict[str, Any]] = self.request("GET", "/v1/account-closures",
+                                                  params=_drop_none({"since": since}) or None)
+        return data
+
     # --- decisions ------------------------------------------------------------------------------------------
 
     def decide(self, subject_id: str, purpose: str, *, kind: str = "use", category: str | None = None,
