@@ -118,7 +118,8 @@ def _seed_controller(session: Session, platform: DemoPlatform, examples: Path, s
         "secret_key": keys.create(platform.id, "demo host (server)", "secret", actor=DEMO_ACTOR).token,
         "publishable_key": keys.create(platform.id, "demo host (banner)", "publishable", actor=DEMO_ACTOR).token,
         "platform_staff_password": secrets.token_urlsafe(9),
-        "platform_user_password": "Demo-" + secrets.token_urlsafe(6),
+        # Ten characters or more with a letter and a digit, as the platforms' password rules ask.
+        "platform_user_password": f"Demo-{secrets.token_hex(4)}-7",
         "hash_key": secrets.token_hex(32),
     }
 

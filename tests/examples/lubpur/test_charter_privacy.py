@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -149,10 +150,18 @@ def test_suspension_reaches_charter(browser_client: TestClient, db: Session, sdk
 
 
 def test_reports_wait_while_charter_is_down_and_none_is_lost(
-        connected_settings: Settings, lubpur_sessions: sessionmaker[Session], db: Session, sdk: Client) -> None:
-    down = dataclasses.replace(connected_settings, charter_url=f"http://127.0.0.1:{free_port()}")
+        connected_settings: Settings, sessions: sessionmaker[Session], charter_url: str, tmp_path: Path) -> None:
+    # A Lubpur database and a controller of its own: the module's connected app would deliver from the shared one.
+    own = make_tenant(sessions)
+    httpx.post(f"{charter_url}/v1/policies", content=example_policy_text(own.controller_id).encode(),
+               headers={**own.headers, "Content-Type": "application/yaml"}).raise_for_status()
+    up = dataclasses.replace(connected_settings, database_url=f"sqlite:///{tmp_path / 'lubpur.db'}",
+                             charter_secret_key=own.secret, charter_publishable_key=own.publishable,
+                             charter_controller=own.controller_id)
+    down = dataclasses.replace(up, charter_url=f"http://127.0.0.1:{free_port()}")
     app = create_app(down)
-    with TestClient(app, base_url="http://testserver", follow_redirects=True) as offline:
+    with TestClient(app, base_url="http://testserver", follow_redirects=True) as offline, \
+            app.state.sessions() as db:
         form = register(offline, personalisation="yes")
         user = user_by_email(db, form["email"])
         assert user.charter_subject_id is None
@@ -162,10 +171,11 @@ def test_reports_wait_while_charter_is_down_and_none_is_lost(
             "charter_unavailable",)
         with pytest.raises(CharterDown):
             app.state.delivery.deliver_pending()
-    back = ReportDelivery(lubpur_sessions, CharterLink.from_settings(connected_settings, POLICY))
-    back.deliver_pending()
-    user = user_by_email(db, form["email"])
-    assert user.charter_subject_id
-    assert count(db, ConsentChoice, ConsentChoice.user_id == user.id, ConsentChoice.reported_at.is_(None)) == 0
-    assert count(db, CharterReport, CharterReport.user_id == user.id, CharterReport.delivered_at.is_(None)) == 0
-    assert sdk.decide(user.charter_subject_id, "personalisation").allowed
+        ReportDelivery(app.state.sessions, CharterLink.from_settings(up, POLICY)).deliver_pending()
+        user = user_by_email(db, form["email"])
+        assert user.charter_subject_id
+        assert count(db, ConsentChoice, ConsentChoice.user_id == user.id, ConsentChoice.reported_at.is_(None)) == 0
+        assert count(db, CharterReport, CharterReport.user_id == user.id, CharterReport.delivered_at.is_(None)) == 0
+        subject_id = user.charter_subject_id
+    with Client(charter_url, own.secret) as sdk:
+        assert sdk.decide(subject_id, "personalisation").allowed
