@@ -9,16 +9,22 @@ import sys
 
 import uvicorn
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from lubpur import accounts
 from lubpur.catalogue.services import seed_catalogue
 from lubpur.db import make_engine, session_factory, unit_of_work
-from lubpur.models import Staff
+from lubpur.models import Staff, User
+from lubpur.policy import load_policy
+from lubpur.privacy import Evidence, LocalPrivacy
 from lubpur.schema import create_schema
 from lubpur.security import hash_password
 from lubpur.settings import Settings
 from lubpur.web.app import create_app
 
 DEMO_STAFF_EMAIL = "service@lubpur.com"
+DEMO_USER_EMAIL = "wang.gong@example.com"
+DEMO_USER_PHONE = "+8613900139000"
 
 
 def seed(settings: Settings) -> str:
@@ -35,8 +41,26 @@ def seed(settings: Settings) -> str:
             lines.append(f"staff login: {DEMO_STAFF_EMAIL} / {password}  ({settings.base_url}/staff/login)")
         else:
             lines.append(f"staff login: {DEMO_STAFF_EMAIL} (exists; password unchanged)")
+        demo_password = os.environ.get("LUBPUR_DEMO_USER_PASSWORD")
+        if demo_password:
+            lines.append(_demo_user(session, settings, demo_password))
     engine.dispose()
     return "\n".join(lines)
+
+
+def _demo_user(session: Session, settings: Settings, password: str) -> str:
+    """A registered customer, through the same code as the form. Its acceptance and choices wait in
+    `consent_choices`/`charter_reports` and reach Charter when the connected server starts."""
+    if session.scalars(select(User.id).where(User.email == DEMO_USER_EMAIL)).first() is None:
+        policy = load_policy(settings.policy_file)
+        form = accounts.Registration(
+            email=DEMO_USER_EMAIL, phone=DEMO_USER_PHONE, password=password, name="王工", company="上海某机械有限公司",
+            birth_date="1986-04-12", policy_version=policy.version, is_policy_accepted=True,
+            wants_personalisation=True)
+        accounts.register(session, LocalPrivacy(session, settings, policy), form,
+                          Evidence(method="registration_form", ip="127.0.0.1", user_agent="charter demo"),
+                          settings.base_url)
+    return f"demo user: {DEMO_USER_EMAIL} / {password}  ({settings.base_url}/login)"
 
 
 def main(argv: list[str] | None = None) -> None:

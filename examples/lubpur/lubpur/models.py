@@ -49,6 +49,8 @@ class User(Base):
     policy_accepted_at: Mapped[dt.datetime] = mapped_column(DateTime)
     lang: Mapped[str] = mapped_column(String(8), default="zh-CN")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Charter's id for this person, set when the registration is delivered (lubpur.reports).
+    charter_subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class GuardianConsent(Base):
@@ -277,8 +279,9 @@ class EmailTrackingEvent(Base):
 
 
 class ConsentChoice(Base):
-    """What a person said on this platform about a purpose (append-only). Until Charter is wired (step 2) the
-    latest row is the platform's own record of consent, and nothing non-essential happens without a "yes"."""
+    """What a person said on this platform about a purpose (append-only). Delivered to Charter's ledger after
+    commit (`reported_at`); without Charter (LocalPrivacy) the latest row is the platform's own record of consent,
+    and nothing non-essential happens without a "yes"."""
 
     __tablename__ = "consent_choices"
 
@@ -298,8 +301,9 @@ class ConsentChoice(Base):
 
 
 class CharterReport(Base):
-    """Something Charter must be told (automated decision, suspension, login), written in the same transaction
-    as the change it reports; step 2 delivers each through the SDK and stamps `delivered_at`."""
+    """Something Charter must be told (acceptance, automated decision, suspension, login), written in the same
+    transaction as the change it reports; `lubpur.reports` delivers each through the SDK and stamps
+    `delivered_at`."""
 
     __tablename__ = "charter_reports"
 

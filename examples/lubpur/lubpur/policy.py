@@ -1,7 +1,6 @@
 """What the platform needs from the published policy: version, minors' threshold, purposes, and its text.
 
-Read from `examples/lubpur/policy.yaml` (the same document Charter publishes). Step 2 reads the version from
-Charter instead, so the platform always shows and records the version Charter holds.
+Read from `examples/lubpur/policy.yaml` (the same document Charter publishes; `charter demo` publishes this file).
 """
 
 from __future__ import annotations

@@ -24,10 +24,18 @@ class Settings:
     # Signs nothing secret-bearing in cookies (session tokens are random and stored hashed); it keys the CSRF MAC.
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     policy_file: Path = POLICY_FILE
-    # Charter, for step 2 (the SDK): where it runs and the controller's keys. Empty means "not connected".
+    # Charter: where this server reaches it and the controller's keys. Empty `charter_url` means "not connected"
+    # (LocalPrivacy). `charter_public_url` is where browsers reach it (banner, privacy centre) if that differs.
     charter_url: str = ""
     charter_secret_key: str = ""
     charter_publishable_key: str = ""
+    charter_public_url: str = ""
+    # The controller id in Charter; the policy's own by default.
+    charter_controller: str = ""
+
+    @property
+    def is_charter_connected(self) -> bool:
+        return bool(self.charter_url and self.charter_secret_key)
 
     @property
     def is_cookie_secure(self) -> bool:
@@ -47,4 +55,6 @@ class Settings:
             charter_url=_env("LUBPUR_CHARTER_URL", ""),
             charter_secret_key=_env("LUBPUR_CHARTER_SECRET_KEY", ""),
             charter_publishable_key=_env("LUBPUR_CHARTER_PUBLISHABLE_KEY", ""),
+            charter_public_url=_env("LUBPUR_CHARTER_PUBLIC_URL", ""),
+            charter_controller=_env("LUBPUR_CHARTER_CONTROLLER", ""),
         )

@@ -116,7 +116,9 @@ def send_issue(session: Session, privacy: Privacy, issue: Newsletter, base_url: 
         decision = privacy.decide(subject_of(sub), "marketing_email")
         if not decision.is_allowed:
             continue
-        is_tracked = privacy.decide(subject_of(sub), "email_tracking").is_allowed
+        # Charter's marketing decision says `no_tracking` for those who did not allow it (LUB-BEACONS).
+        is_tracked = ("no_tracking" not in decision.obligations
+                      and privacy.decide(subject_of(sub), "email_tracking").is_allowed)
         tracking = new_token() if is_tracked else None
         session.add(NewsletterDelivery(newsletter_id=issue.id, subscription_id=sub.id,
                                        tracking_token_hash=token_hash(tracking) if tracking else None))

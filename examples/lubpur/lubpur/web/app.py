@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -17,6 +18,8 @@ from lubpur.db import make_engine, session_factory, unit_of_work
 from lubpur.errors import NotFound
 from lubpur.i18n import parse_lang, t
 from lubpur.policy import load_policy
+from lubpur.privacy import CharterLink
+from lubpur.reports import CharterDown, ReportDelivery
 from lubpur.schema import create_schema
 from lubpur.settings import Settings
 from lubpur.web import account, mail, me, pages, staff
@@ -42,25 +45,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
     sessions: sessionmaker[Session] = session_factory(engine)
+    policy = load_policy(settings.policy_file)
+    link = CharterLink.from_settings(settings, policy) if settings.is_charter_connected else None
+    delivery = ReportDelivery(sessions, link) if link is not None else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         create_schema(engine)
         with unit_of_work(sessions) as session:
             seed_catalogue(session)
+        if delivery is not None:
+            delivery.start()
         yield
+        if delivery is not None:
+            delivery.stop()
         engine.dispose()
 
     app = FastAPI(title="Lubpur 超润", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
-    app.state.policy = load_policy(settings.policy_file)
+    app.state.policy = policy
+    app.state.charter = link
+    app.state.delivery = delivery
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (pages.router, account.router, me.router, mail.router, staff.router):
         app.include_router(router)
     _middleware(app, settings)
+    if delivery is not None:
+        _deliver_after_commit(app, delivery)
     _handlers(app)
     return app
 
@@ -75,6 +89,22 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
             set_cookie(response, settings, CSRF_COOKIE, request.state.csrf_key)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        return response
+
+
+def _deliver_after_commit(app: FastAPI, delivery: ReportDelivery) -> None:
+    """What a request queued for Charter goes right after it (its route has committed), so the next page already
+    sees it in Charter's answers; when Charter is down the background loop keeps trying."""
+
+    @app.middleware("http")
+    async def deliver(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        privacy = getattr(request.state, "privacy", None)
+        if privacy is not None and privacy.has_queued:
+            try:
+                await run_in_threadpool(delivery.deliver_pending)
+            except CharterDown:
+                delivery.poke()
         return response
 
 

@@ -20,7 +20,7 @@ from lubpur.i18n import parse_lang, pick, t
 from lubpur.messages import MESSAGES
 from lubpur.models import Staff, User
 from lubpur.policy import PolicyInfo
-from lubpur.privacy import Evidence, LocalPrivacy, Privacy, Subject, subject_of
+from lubpur.privacy import CharterPrivacy, Evidence, LocalPrivacy, Privacy, Subject, subject_of
 from lubpur.security import csrf_token, is_csrf_valid
 from lubpur.settings import Settings
 
@@ -28,6 +28,8 @@ SESSION_COOKIE = "lubpur_session"
 STAFF_COOKIE = "lubpur_staff"
 CSRF_COOKIE = "lubpur_csrf"
 LANG_COOKIE = "lubpur_lang"
+# Set by Charter's banner on this site: `v1.<visitor id>`.
+BANNER_COOKIE = "charter_consent"
 
 
 class LoginRequired(Exception):
@@ -69,8 +71,10 @@ class Ctx:
 
     def evidence(self, method: str) -> Evidence:
         client = self.request.client
+        banner = self.request.cookies.get(BANNER_COOKIE, "").split(".")
+        visitor = banner[1] if len(banner) == 2 and banner[0] == "v1" else ""
         return Evidence(method=method, ip=client.host if client else "",
-                        user_agent=self.request.headers.get("user-agent", ""), lang=self.lang)
+                        user_agent=self.request.headers.get("user-agent", ""), lang=self.lang, visitor_id=visitor)
 
     def subject(self) -> Subject:
         return subject_of(self.user) if self.user else Subject()
@@ -130,11 +134,22 @@ def context(request: Request, session: Annotated[Session, Depends(get_session)])
     staff_session = accounts.session_for(session, request.cookies.get(STAFF_COOKIE, ""))
     if staff_session is not None and staff_session.staff_id is not None:
         staff = session.get(Staff, staff_session.staff_id)
-    privacy = LocalPrivacy(session, settings, policy)
+    privacy = privacy_for(request, session)
+    request.state.privacy = privacy
     return Ctx(request, session, settings, policy, privacy, lang, user, staff, request.state.csrf_key)
 
 
 CtxDep = Annotated[Ctx, Depends(context)]
+
+
+def privacy_for(request: Request, session: Session) -> CharterPrivacy | LocalPrivacy:
+    """Charter when the settings connect it (the app then holds a `CharterLink`), else Lubpur on its own."""
+    settings: Settings = request.app.state.settings
+    policy: PolicyInfo = request.app.state.policy
+    link = request.app.state.charter
+    if link is None:
+        return LocalPrivacy(session, settings, policy)
+    return CharterPrivacy(session, settings, policy, link)
 
 
 def redirect(path: str, ok: str = "") -> RedirectResponse:

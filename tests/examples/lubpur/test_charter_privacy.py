@@ -1,0 +1,181 @@
+"""Lubpur wired to a live Charter (uvicorn on a loopback port) through the public SDK only: registration,
+choices and guardian consent land in Charter's ledger, decisions and obligations come from Charter, reports are
+delivered after commit and survive an outage, the banner tag and the privacy-centre link are on the pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.core.settings import Settings as CharterSettings
+from charter.requests.models import AutomatedDecision
+from charter.sdk import Client
+from lubpur.models import CharterReport, ConsentChoice, Product
+from lubpur.policy import load_policy
+from lubpur.privacy import CharterLink, CharterPrivacy, Subject
+from lubpur.reports import CharterDown, ReportDelivery
+from lubpur.settings import POLICY_FILE, Settings
+from lubpur.web.app import create_app
+from tests.examples.lubpur.factories import count, csrf, post, register, unique_email, user_by_email
+from tests.examples.lubpur.mailbox import Mailbox, html_of
+from tests.examples.lubpur.test_subscriptions import _newsletter, _send_newsletter, _subscribe
+from tests.factories import Tenant, example_policy_text, make_tenant
+from tests.live import free_port, live_server
+
+POLICY = load_policy(POLICY_FILE)
+
+
+@pytest.fixture(scope="module")
+def charter_url(settings: CharterSettings) -> Iterator[str]:
+    from charter.web.app import create_app as create_charter  # noqa: PLC0415 - one per backend
+
+    with live_server(create_charter(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def tenant(sessions: sessionmaker[Session], charter_url: str, lubpur_database_url: str) -> Tenant:
+    # A controller per Lubpur database: two databases' account ids would clash in one controller.
+    t = make_tenant(sessions)
+    r = httpx.post(f"{charter_url}/v1/policies", content=example_policy_text(t.controller_id).encode(),
+                   headers={**t.headers, "Content-Type": "application/yaml"})
+    assert r.status_code in (200, 201), r.text
+    return t
+
+
+@pytest.fixture(scope="module")
+def connected_settings(lubpur_settings: Settings, tenant: Tenant, charter_url: str) -> Settings:
+    return dataclasses.replace(lubpur_settings, charter_url=charter_url, charter_secret_key=tenant.secret,
+                               charter_publishable_key=tenant.publishable, charter_controller=tenant.controller_id)
+
+
+@pytest.fixture(scope="module")
+def connected_app(connected_settings: Settings, lubpur_sessions: sessionmaker[Session]) -> Iterator[FastAPI]:
+    app = create_app(connected_settings)
+    with TestClient(app):  # runs the lifespan: the delivery loop
+        yield app
+
+
+@pytest.fixture
+def browser_client(connected_app: FastAPI) -> Iterator[TestClient]:
+    c = TestClient(connected_app, base_url="http://testserver", follow_redirects=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def sdk(charter_url: str, tenant: Tenant) -> Iterator[Client]:
+    with Client(charter_url, tenant.secret) as c:
+        yield c
+
+
+def test_registration_and_choices_land_in_charters_ledger(browser_client: TestClient, db: Session,
+                                                          sdk: Client) -> None:
+    form = register(browser_client, personalisation="yes")
+    user = user_by_email(db, form["email"])
+    assert user.charter_subject_id
+    assert sdk.register(email=form["email"]).subject_id == user.charter_subject_id
+    history = sdk.consents(user.charter_subject_id, history=True)["history"]
+    assert [(e["purpose"], e["action"], e["policy_version"]) for e in history] == [
+        ("personalisation", "grant", POLICY.version)]
+    assert count(db, ConsentChoice, ConsentChoice.user_id == user.id, ConsentChoice.reported_at.is_(None)) == 0
+
+    page = browser_client.get("/me/privacy")
+    assert page.status_code == 200
+    post(browser_client, "/me/privacy", {"purpose": "personalisation", "choice": "no"}, csrf_from="/me/privacy")
+    decision = sdk.decide(user.charter_subject_id, "personalisation")
+    assert (decision.allowed, decision.reasons) == (False, ("consent_withdrawn",))
+    history = sdk.consents(user.charter_subject_id, history=True)["history"]
+    assert [e["action"] for e in history] == ["grant", "withdraw"]
+
+
+def test_recommendations_are_charters_decision_and_recorded_as_automated(browser_client: TestClient, db: Session,
+                                                                         sessions: sessionmaker[Session],
+                                                                         tenant: Tenant) -> None:
+    form = register(browser_client, personalisation="yes")
+    product = db.scalars(select(Product).order_by(Product.id).limit(1)).one()
+    browser_client.post(f"/products/{product.id}/favourite", data={"csrf": csrf(browser_client, f"/products/"
+                                                                                             f"{product.id}")})
+    browser_client.get("/")
+    user = user_by_email(db, form["email"])
+    with sessions() as charter_db:
+        made = charter_db.scalars(select(AutomatedDecision).where(
+            AutomatedDecision.controller_id == tenant.controller_id,
+            AutomatedDecision.subject_id == user.charter_subject_id)).all()
+    assert made and made[0].kind == "recommendation"
+
+
+def test_the_banner_and_the_privacy_centre_link_are_charters(browser_client: TestClient, tenant: Tenant,
+                                                             charter_url: str) -> None:
+    home = browser_client.get("/").text
+    tag = re.search(r'<script src="([^"]+)" data-key="([^"]+)"', home)
+    assert tag and tag.group(1) == f"{charter_url}/static/charter-consent.js" and tag.group(2) == tenant.publishable
+    register(browser_client)
+    centre = browser_client.get("/privacy-centre", follow_redirects=False)
+    assert centre.status_code == 303
+    assert centre.headers["location"].startswith(f"{charter_url}/center/{tenant.controller_id}")
+
+
+def test_a_refusal_of_tracking_in_charter_takes_the_pixel_out_of_the_next_newsletter(
+        browser_client: TestClient, db: Session, mailbox: Mailbox, sdk: Client) -> None:
+    address = unique_email("reader")
+    _subscribe(browser_client, mailbox, address, tracking=True)
+    _send_newsletter(browser_client, db, "十月特惠 C1")
+    assert "/t/o/" in html_of(_newsletter(mailbox, address, "十月特惠 C1"))
+    subject_id = sdk.register(email=address).subject_id
+    marketing = sdk.decide(subject_id, "marketing_email", channel="email")
+    assert marketing.obligations == ("subject_prefix_ad", "unsubscribe_link")
+    # As the banner or the privacy centre would record it: straight into Charter's ledger.
+    sdk.withdraw(subject_id, "email_tracking", channel="web", method="settings")
+    _send_newsletter(browser_client, db, "十月特惠 C2")
+    html = html_of(_newsletter(mailbox, address, "十月特惠 C2"))
+    assert "/t/o/" not in html and "/t/c/" not in html
+
+
+def test_suspension_reaches_charter(browser_client: TestClient, db: Session, sdk: Client) -> None:
+    form = register(browser_client)
+    post(browser_client, "/me/security/report", {"password": form["password"]}, csrf_from="/me/security")
+    user = user_by_email(db, form["email"])
+    assert user.status == "suspended"
+    assert "account_suspended" in sdk.decide(user.charter_subject_id or "", "personalisation").reasons
+
+
+def test_reports_wait_while_charter_is_down_and_none_is_lost(
+        connected_settings: Settings, sessions: sessionmaker[Session], charter_url: str, tmp_path: Path) -> None:
+    # A Lubpur database and a controller of its own: the module's connected app would deliver from the shared one.
+    own = make_tenant(sessions)
+    httpx.post(f"{charter_url}/v1/policies", content=example_policy_text(own.controller_id).encode(),
+               headers={**own.headers, "Content-Type": "application/yaml"}).raise_for_status()
+    up = dataclasses.replace(connected_settings, database_url=f"sqlite:///{tmp_path / 'lubpur.db'}",
+                             charter_secret_key=own.secret, charter_publishable_key=own.publishable,
+                             charter_controller=own.controller_id)
+    down = dataclasses.replace(up, charter_url=f"http://127.0.0.1:{free_port()}")
+    app = create_app(down)
+    with TestClient(app, base_url="http://testserver", follow_redirects=True) as offline, \
+            app.state.sessions() as db:
+        form = register(offline, personalisation="yes")
+        user = user_by_email(db, form["email"])
+        assert user.charter_subject_id is None
+        assert count(db, ConsentChoice, ConsentChoice.user_id == user.id, ConsentChoice.reported_at.is_(None)) == 1
+        privacy = CharterPrivacy(db, down, POLICY, app.state.charter)
+        assert privacy.decide(Subject(user_id=user.id, email=user.email), "personalisation").reasons == (
+            "charter_unavailable",)
+        with pytest.raises(CharterDown):
+            app.state.delivery.deliver_pending()
+        ReportDelivery(app.state.sessions, CharterLink.from_settings(up, POLICY)).deliver_pending()
+        user = user_by_email(db, form["email"])
+        assert user.charter_subject_id
+        assert count(db, ConsentChoice, ConsentChoice.user_id == user.id, ConsentChoice.reported_at.is_(None)) == 0
+        assert count(db, CharterReport, CharterReport.user_id == user.id, CharterReport.delivered_at.is_(None)) == 0
+        subject_id = user.charter_subject_id
+    with Client(charter_url, own.secret) as sdk:
+        assert sdk.decide(subject_id, "personalisation").allowed
