@@ -14,7 +14,8 @@ from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import errors
-from charter.web.api import datamaps, policies
+from charter.web.api import datamaps, policies, retention
+from charter.web.jobs import periodic_jobs
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,12 +27,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # DESIGN: with no configuration, the worker runs in-process — nothing else to start.
     sender = BackgroundSender(OutboxSender(sessions, keyring, transports_from_settings(settings)),
                               interval=settings.outbox_interval) if settings.outbox_worker else None
+    jobs = periodic_jobs(settings, sessions, keyring) if settings.scheduler else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if sender is not None:
             sender.start()
+        if jobs is not None:
+            jobs.start()
         yield
+        if jobs is not None:
+            jobs.stop()
         if sender is not None:
             sender.stop()
         engine.dispose()
@@ -43,9 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.keyring = keyring
     app.state.outbox_sender = sender
+    app.state.jobs = jobs
     errors.install(app)
     app.include_router(policies.router)
     app.include_router(datamaps.router)
+    app.include_router(retention.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
