@@ -4,6 +4,7 @@ One import per line, kept sorted, so parallel branches each add a line without c
 """
 
 import charter.accounts.models
+import charter.announcements.models
 import charter.audit.models
 import charter.core.models
 import charter.datamap.models

@@ -14,7 +14,7 @@ from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import errors
-from charter.web.api import datamaps, policies, retention
+from charter.web.api import announcements, datamaps, policies, retention
 from charter.web.jobs import periodic_jobs
 
 
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policies.router)
     app.include_router(datamaps.router)
     app.include_router(retention.router)
+    app.include_router(announcements.router)
+    app.include_router(announcements.public)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,0 +1,91 @@
+"""Everyone a controller can tell something to individually: each person Charter knows, by every channel their
+identities allow (email → email, phone → SMS when the controller has an SMS webhook, account id → push when it
+has a push webhook) and in-app, each in their language. Read a page at a time, never all at once.
+
+    for recipient in Audience(session, keyring).everyone("acme"):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charter.announcements.services import offered_languages, policy_in_force
+from charter.core.crypto import Keyring
+from charter.core.i18n import Lang
+from charter.outbox import Channel, WebhookEndpoints
+from charter.subjects.models import Identity
+
+__all__ = ["Audience", "Recipient", "channels_for"]
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: Channel
+    to: str | None
+    """The address, number or account; None for an in-app notice."""
+    subject_id: str | None
+    language: Lang
+    key: str
+    """Stable and unique per person and channel: with the notice's id it makes the message's idempotency key."""
+
+
+LanguageOf = Callable[[str | None], Lang]
+
+
+def channels_for(session: Session, keyring: Keyring, controller_id: str) -> dict[str, Channel]:
+    """Identity kind → the channel that reaches it, for this controller's configured transports."""
+    hooks = WebhookEndpoints(session, keyring)
+    found = {"email": Channel.EMAIL}
+    if hooks.target(controller_id, Channel.SMS) is not None:
+        found["phone"] = Channel.SMS
+    if hooks.target(controller_id, Channel.PUSH) is not None:
+        found["account_id"] = Channel.PUSH
+    return found
+
+
+class Audience:
+    def __init__(self, session: Session, keyring: Keyring, *, language_of: LanguageOf | None = None) -> None:
+        self.session = session
+        self.keyring = keyring
+        self._language_of = language_of
+
+    def default_language(self, controller_id: str) -> Lang:
+        return offered_languages(policy_in_force(self.session, controller_id))[0]
+
+    def language_resolver(self, controller_id: str) -> LanguageOf:
+        """The person's language; for now the policy's first (a person's own choice comes from their consents)."""
+        if self._language_of is not None:
+            return self._language_of
+        default = self.default_language(controller_id)
+        return lambda _subject_id: default
+
+    def everyone(self, controller_id: str, *, in_app: bool = True) -> Iterator[Recipient]:
+        """Each person by each reachable channel, and once in-app; identities in the order they were linked."""
+        channels = channels_for(self.session, self.keyring, controller_id)
+        language_of = self.language_resolver(controller_id)
+        context = f"identities.value:{controller_id}"
+        after, told_in_app = 0, set[str]()
+        while True:
+            page = list(self.session.execute(
+                select(Identity).where(Identity.controller_id == controller_id, Identity.id > after)
+                .order_by(Identity.id).limit(PAGE)).scalars())
+            if not page:
+                return
+            for identity in page:
+                language = language_of(identity.subject_id)
+                channel = channels.get(identity.kind)
+                if channel is not None:
+                    yield Recipient(channel, self.keyring.decrypt(identity.value_encrypted, context),
+                                    identity.subject_id, language, f"{identity.kind}:{identity.index_hash[:32]}")
+                if in_app and identity.subject_id not in told_in_app:
+                    told_in_app.add(identity.subject_id)
+                    yield Recipient(Channel.IN_APP, None, identity.subject_id, language,
+                                    f"in_app:{identity.subject_id}")
+            after = page[-1].id
