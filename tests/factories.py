@@ -10,7 +10,9 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-from charter.accounts.services import ApiKeyService, ControllerService
+from charter.accounts import totp
+from charter.accounts.services import ApiKeyService, ControllerService, StaffService
+from charter.policy.services import PolicyStore
 
 
 def new_controller_id(prefix: str = "t") -> str:
@@ -63,3 +65,32 @@ def policy_text(controller_id: str, version: str = "1.0", *, extra_purpose: bool
             "retention": {"days": 180, "text": {"zh": "六个月", "en": "Six months"}},
         })
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    controller_id: str
+    id: int
+    email: str
+    password: str
+    role: str
+    totp_secret: str | None
+
+
+def make_staff(sessions: sessionmaker[Session], controller_id: str, role: str = "admin", *,
+               enrolled: bool = True) -> StaffAccount:
+    """A committed staff account with a known password and, when `enrolled`, a known TOTP secret."""
+    email, password = f"{uuid.uuid4().hex[:8]}@staff.example", "correct horse battery"
+    secret = totp.new_secret() if enrolled else None
+    with sessions() as session, session.begin():
+        user = StaffService(session).create(controller_id, email, password, role, actor="test")
+        user.totp_secret = secret
+        staff_id = user.id
+    return StaffAccount(controller_id, staff_id, email, password, role, secret)
+
+
+def publish_policy(sessions: sessionmaker[Session], controller_id: str, version: str = "1.0", *,
+                   extra_purpose: bool = False, effective: str = "2024-01-01") -> None:
+    with sessions() as session, session.begin():
+        PolicyStore(session).publish(controller_id, policy_text(controller_id, version, extra_purpose=extra_purpose,
+                                                                effective=effective), source="test", actor="test")

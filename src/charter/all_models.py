@@ -10,7 +10,9 @@ import charter.core.models
 import charter.datamap.models
 import charter.outbox.models
 import charter.policy.models
+import charter.ratelimit.models
 import charter.retention.models
+import charter.sessions.models
 import charter.subjects.models  # noqa: F401 - imported for their tables
 from charter.core.db import Base
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import time
+
+import pyotp
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from charter.accounts import totp
 from charter.accounts.models import ApiKey, KeyKind, Role, StaffUser
 from charter.accounts.services import ApiKeyService, ControllerService, StaffService
-from charter.core.errors import CharterError, Conflict, NotFound, Unauthorized
+from charter.core.errors import CharterError, Conflict, Forbidden, NotFound, Unauthorized
 from tests.factories import make_controller, new_controller_id
 
 
@@ -77,3 +81,53 @@ def test_controller_ids_are_checked(sessions: sessionmaker[Session]) -> None:
         ControllerService(s).create(cid, "x", actor="t")
         with pytest.raises(Conflict):
             ControllerService(s).create(cid, "x", actor="t")
+
+
+def test_roles_change_and_accounts_deactivate_but_an_admin_always_remains(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        staff = StaffService(s)
+        boss = staff.create(cid, "boss@acme.example", "correct horse battery", "admin", actor="t")
+        helper = staff.create(cid, "help@acme.example", "correct horse battery", "viewer", actor="t")
+        with pytest.raises(Forbidden):
+            staff.change_role(cid, boss.id, Role.VIEWER, actor="t")
+        with pytest.raises(Forbidden):
+            staff.deactivate(cid, boss.id, actor="t")
+        staff.change_role(cid, helper.id, "admin", actor="t")
+        staff.change_role(cid, boss.id, Role.OPERATOR, actor="t")
+        assert (boss.role, helper.role) == ("operator", "admin")
+        staff.deactivate(cid, boss.id, actor="t")
+        assert boss.is_active is False
+        with pytest.raises(Unauthorized):
+            staff.authenticate(cid, "boss@acme.example", "correct horse battery")
+        with pytest.raises(CharterError):
+            staff.change_role(cid, helper.id, "owner", actor="t")
+        assert [u.email for u in staff.list(cid)] == ["boss@acme.example", "help@acme.example"]
+
+
+def test_staff_of_another_controller_are_not_found(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        mine, theirs = make_controller(s), make_controller(s)
+        other = StaffService(s).create(theirs, "x@other.example", "correct horse battery", "viewer", actor="t")
+        with pytest.raises(NotFound):
+            StaffService(s).get(mine, other.id)
+        with pytest.raises(NotFound):
+            StaffService(s).change_role(mine, other.id, "admin", actor="t")
+
+
+def test_totp_enrolment_check_and_reset(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        staff = StaffService(s)
+        user = staff.create(cid, "t@acme.example", "correct horse battery", "viewer", actor="t")
+        secret = totp.new_secret()
+        assert not staff.enrol_totp(user, secret, "000000" if pyotp.TOTP(secret).now() != "000000" else "1",
+                                    actor="t")
+        assert user.totp_secret is None
+        now = pyotp.TOTP(secret).now()
+        assert staff.enrol_totp(user, secret, now, actor="t")
+        assert not staff.check_totp(user, now)  # already used for enrolment
+        assert staff.check_totp(user, pyotp.TOTP(secret).at(time.time() + 30))
+        staff.reset_totp(cid, "T@acme.example", actor="t")
+        assert (user.totp_secret, user.totp_last_step) == (None, None)
+        assert not staff.check_totp(user, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -9,14 +10,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from charter.accounts.models import StaffUser
 from charter.audit.models import AuditEvent
 from charter.cli.main import app
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.migrations import upgrade
+from charter.sessions.services import SessionStore
 from charter.subjects.models import Identity
 from charter.subjects.services import SubjectDirectory
-from tests.factories import new_controller_id, policy_text
+from tests.factories import make_staff, new_controller_id, policy_text
 
 runner = CliRunner()
 
@@ -120,3 +123,24 @@ def test_keys_rotate_reencrypts_everything(fresh_database_url: str, tmp_path: Pa
         assert s.execute(select(Identity.value_encrypted)).scalar_one().startswith("k2:")
         assert SubjectDirectory(s, new).find(cid, "phone", "+86 138 0013 8000") is not None
     engine.dispose()
+
+
+def test_totp_reset_forgets_the_second_factor_and_ends_sessions(
+        cli_env: Path, sessions: sessionmaker[Session]) -> None:
+    cid = new_controller_id()
+    charter("controller", "create", cid, "Acme")
+    account = make_staff(sessions, cid, "admin")
+    with sessions() as s, s.begin():
+        opened = SessionStore(s).open(cid, kind="staff", principal=f"staff:{account.id}", stage="full",
+                                      lifetime=dt.timedelta(hours=1), idle=dt.timedelta(hours=1))
+    code, out = charter("admin", "totp-reset", "--controller", cid, "--email", account.email.upper())
+    assert code == 0, out
+    assert "1 session(s) ended" in out
+    assert account.email not in out
+    with sessions() as s:
+        assert s.get(StaffUser, account.id).totp_secret is None  # type: ignore[union-attr]
+        assert SessionStore(s).find(opened.token, kind="staff") is None
+        actions = s.execute(select(AuditEvent.action).where(AuditEvent.controller_id == cid)).scalars().all()
+        assert "staff.totp_reset" in actions
+    code, out = charter("admin", "totp-reset", "--controller", cid, "--email", "nobody@x.example")
+    assert code == 1

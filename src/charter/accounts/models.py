@@ -40,6 +40,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     totp_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The last TOTP time step accepted, so a code cannot be used twice."""
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from charter.accounts import totp
 from charter.accounts.models import ApiKey, KeyKind, Role, StaffUser
 from charter.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from charter.audit.services import AuditLog
 from charter.core.db import utcnow
-from charter.core.errors import CharterError, Conflict, NotFound, Unauthorized
+from charter.core.errors import CharterError, Conflict, Forbidden, NotFound, Unauthorized
 from charter.core.models import Controller
 
 _CONTROLLER_ID = re.compile(r"^[a-z][a-z0-9_-]{1,62}$")
@@ -84,11 +85,7 @@ class StaffService:
         email = email.strip().lower()
         if not _EMAIL.match(email):
             raise CharterError(f"{email!r} is not an email address", field="email")
-        try:
-            role = Role(role)
-        except ValueError as exc:
-            raise CharterError(f"unknown role {role!r}", field="role",
-                               fix=f"Use one of: {', '.join(r.value for r in Role)}.") from exc
+        role = _role(role)
         if len(password) < MIN_LENGTH:
             raise CharterError(f"the password is shorter than {MIN_LENGTH} characters", field="password")
         taken = self.session.execute(
@@ -113,6 +110,84 @@ class StaffService:
         stored = user.password_hash if user else _DUMMY_HASH
         if not verify_password(stored, password) or user is None or not user.is_active:
             raise Unauthorized("wrong email or password")
+        return user
+
+    def find(self, controller_id: str, email: str) -> StaffUser | None:
+        return self.session.execute(
+            select(StaffUser).where(StaffUser.controller_id == controller_id,
+                                    StaffUser.email == email.strip().lower())
+        ).scalar_one_or_none()
+
+    def get(self, controller_id: str, staff_id: int) -> StaffUser:
+        user = self.session.get(StaffUser, staff_id)
+        if user is None or user.controller_id != controller_id:
+            raise NotFound(f"no staff account {staff_id} for controller {controller_id!r}")
+        return user
+
+    def list(self, controller_id: str) -> list[StaffUser]:
+        return list(self.session.execute(
+            select(StaffUser).where(StaffUser.controller_id == controller_id).order_by(StaffUser.email)
+        ).scalars())
+
+    def change_role(self, controller_id: str, staff_id: int, role: Role | str, *, actor: str) -> StaffUser:
+        user = self.get(controller_id, staff_id)
+        new = _role(role)
+        old = Role(user.role)
+        if new is old:
+            return user
+        if old is Role.ADMIN:
+            self._keep_an_admin(controller_id, leaving=user)
+        user.role = new.value
+        self.audit.record(controller_id, actor=actor, action="staff.role_changed", target=f"staff:{user.id}",
+                          data={"from": old.value, "to": new.value})
+        return user
+
+    def deactivate(self, controller_id: str, staff_id: int, *, actor: str) -> StaffUser:
+        """Deactivated accounts cannot sign in; the caller ends their open sessions too."""
+        user = self.get(controller_id, staff_id)
+        if not user.is_active:
+            return user
+        if Role(user.role) is Role.ADMIN:
+            self._keep_an_admin(controller_id, leaving=user)
+        user.is_active = False
+        self.audit.record(controller_id, actor=actor, action="staff.deactivated", target=f"staff:{user.id}")
+        return user
+
+    def _keep_an_admin(self, controller_id: str, *, leaving: StaffUser) -> None:
+        others = self.session.execute(
+            select(StaffUser.id).where(StaffUser.controller_id == controller_id, StaffUser.id != leaving.id,
+                                       StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True))
+        ).first()
+        if others is None:
+            raise Forbidden("this is the controller's last active admin", field="role",
+                            fix="Make another staff member admin first.")
+
+    def enrol_totp(self, user: StaffUser, secret: str, code: str, *, actor: str) -> bool:
+        """Keep `secret` as the second factor if `code` proves the authenticator has it."""
+        step = totp.matching_step(secret, code, last_step=None)
+        if step is None:
+            return False
+        user.totp_secret, user.totp_last_step = secret, step
+        self.audit.record(user.controller_id, actor=actor, action="staff.totp_enrolled", target=f"staff:{user.id}")
+        return True
+
+    def check_totp(self, user: StaffUser, code: str) -> bool:
+        """Whether `code` is a fresh, valid second-factor code; a code is accepted once only."""
+        if user.totp_secret is None:
+            return False
+        step = totp.matching_step(user.totp_secret, code, last_step=user.totp_last_step)
+        if step is None:
+            return False
+        user.totp_last_step = step
+        return True
+
+    def reset_totp(self, controller_id: str, email: str, *, actor: str) -> StaffUser:
+        """Forget the second factor: the next sign-in enrols a new one."""
+        user = self.find(controller_id, email)
+        if user is None:
+            raise NotFound(f"no staff account with that email for controller {controller_id!r}", field="email")
+        user.totp_secret, user.totp_last_step = None, None
+        self.audit.record(controller_id, actor=actor, action="staff.totp_reset", target=f"staff:{user.id}")
         return user
 
 
@@ -160,6 +235,14 @@ class ApiKeyService:
         if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
             raise Unauthorized("unknown or revoked API key")
         return ApiPrincipal(key.controller_id, key.id, KeyKind(key.kind))
+
+
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError as exc:
+        raise CharterError(f"unknown role {value!r}", field="role",
+                           fix=f"Use one of: {', '.join(r.value for r in Role)}.") from exc
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +37,15 @@ class AuditLog:
         controller.audit_head_seq, controller.audit_head_hash = seq, digest
         self.session.flush()
         return event
+
+    def record_read(self, controller_id: str, *, actor: str, target: str, fields: Sequence[str],
+                    data: Mapping[str, object] | None = None) -> AuditEvent:
+        """A staff member was shown personal data (LAN-SECURITY): who, whose record, which fields; never values.
+
+        Example: `AuditLog(s).record_read("acme", actor="staff:3", target="staff:list", fields=["email"])`
+        """
+        return self.record(controller_id, actor=actor, action="personal_data.read", target=target,
+                           data={**(data or {}), "fields": list(fields)})
 
     def verify(self, controller_id: str) -> Verification:
         controller = self.session.get(Controller, controller_id)

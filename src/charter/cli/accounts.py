@@ -13,6 +13,7 @@ from charter.accounts.services import ApiKeyService, ControllerService, StaffSer
 from charter.cli.shell import CLI_ACTOR, console, keyring, unit_of_work
 from charter.core.crypto import save_keyring
 from charter.core.settings import load_settings
+from charter.sessions.services import SessionStore
 from charter.subjects.services import REENCRYPTORS
 
 controller_app = typer.Typer(help="Controllers (tenants): one per company.", no_args_is_help=True)
@@ -59,6 +60,22 @@ def create_user(
     with unit_of_work() as session:
         user = StaffService(session).create(controller, email, password, role, actor=CLI_ACTOR)
         console.print(f"staff account {user.id} ({role.value}) created for {controller}")
+
+
+@admin_app.command("totp-reset")
+def totp_reset(
+    controller: ControllerOpt,
+    email: Annotated[str, typer.Option(help="the staff member's sign-in email")],
+) -> None:
+    """Forget a staff member's second factor and end their sessions; their next sign-in enrols a new one.
+
+    Example: `charter admin totp-reset --controller lubpur --email dpo@lubpur.com`
+    """
+    with unit_of_work() as session:
+        user = StaffService(session).reset_totp(controller, email, actor=CLI_ACTOR)
+        ended = SessionStore(session).close_all(controller, f"staff:{user.id}")
+        console.print(f"second factor of staff account {user.id} reset; {ended} session(s) ended. At the next "
+                      "sign-in they set up their authenticator again.")
 
 
 @keys_app.command("create")

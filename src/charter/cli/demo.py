@@ -89,7 +89,10 @@ def demo(
     base = f"http://{host}:{port}"
     console.print(f"[bold]Charter[/] at {base}  (API docs: {base}/docs)")
     for cid, s in state.items():
-        console.print(f"  {cid}: staff {s['staff_email']} / {s['staff_password']}")
+        console.print(f"  {cid}: privacy centre {base}/center/{cid}")
+        console.print(f"    admin console {base}/admin/sign-in?controller={cid} (the first sign-in sets up the "
+                      "authenticator app)")
+        console.print(f"    staff {s['staff_email']} / {s['staff_password']}")
         console.print(f"    secret API key:      {s['secret_key']}")
         console.print(f"    publishable API key: {s['publishable_key']}")
     console.print(f"  try: curl -H 'Authorization: Bearer {state['lubpur']['secret_key']}' {base}/v1/policies")

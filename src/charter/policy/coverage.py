@@ -55,7 +55,9 @@ _DATAMAP_REGION = (
 )
 _SECURITY = (
     "charter.accounts.passwords hashes staff passwords with argon2id and charter.audit chains every event "
-    "(tests: tests/accounts, tests/audit); staff roles, audited staff reads and verified backups: not yet"
+    "(tests: tests/accounts, tests/audit); the admin console enforces staff roles on every page and action, a "
+    "TOTP second factor and attempt limits, and audits staff reads of personal data (tests: tests/web/admin); "
+    "verified backups: not yet"
 )
 
 REGISTRY: dict[str, Enforcement] = {
@@ -104,7 +106,11 @@ REGISTRY: dict[str, Enforcement] = {
     "LAN-VERIFY": Enforcement(_N, f"{_REQUESTS}: verification before execution, refusals with a ground"),
     "LAN-LIMITS": Enforcement(_N, f"{_REQUESTS}: held items reported to the person"),
     "LAN-WITHDRAW": Enforcement(_N, f"{_CONSENT}: withdrawal per purpose; cancellation: {_REQUESTS}"),
-    "LAN-CHANGE": Enforcement(_P, f"{_DIFF}; notices before the effective date and the banner: {_CENTRE}"),
+    "LAN-CHANGE": Enforcement(
+        _P,
+        f"{_DIFF}; the privacy centre announces a version before its effective date, with what changes (test: "
+        "tests/web/center/test_policy.py); notices by email and the host's banner: outbox",
+    ),
     # Lubpur
     "LUB-ACCEPT": Enforcement(
         _P,
@@ -167,11 +173,15 @@ REGISTRY: dict[str, Enforcement] = {
         f"{_CHECK} requires explicit consent among the cross-border bases for data leaving the mainland (test: "
         f"tests/policy/test_check.py); {_DATAMAP_REGION}; the transfer gate: {_CONSENT}",
     ),
-    "LUB-CHANGE": Enforcement(_P, f"{_DIFF}: a reduced right needs fresh consent; the re-consent prompt: {_CENTRE}"),
+    "LUB-CHANGE": Enforcement(
+        _P,
+        f"{_DIFF}: a reduced right needs fresh consent; every version and a readable diff are public in the "
+        f"privacy centre (test: tests/web/center/test_policy.py); the re-consent prompt: {_CENTRE}",
+    ),
     "LUB-CONTACT": Enforcement(
         _P,
-        "charter.policy.render shows the contacts on the rendered policy (test: tests/policy/test_render.py); "
-        f"every privacy page and notice: {_CENTRE}",
+        "charter.policy.render shows the contacts on the rendered policy (test: tests/policy/test_render.py) and "
+        "every privacy-centre page shows them (test: tests/web/center/test_policy.py); notices: outbox",
     ),
 }
 

@@ -1,1 +1,1 @@
-"""The ASGI application: JSON API under /v1, and (later) the privacy centre and admin console."""
+"""The ASGI application: JSON API under /v1, admin console under /admin, privacy centre under /center."""

@@ -1,4 +1,4 @@
-"""`create_app()`: the one ASGI app `charter serve` runs."""
+"""`create_app()`: the one ASGI app `charter serve` runs: the API, the admin console, the privacy centre."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from charter import __version__
 from charter.core.crypto import load_keyring
@@ -13,9 +14,12 @@ from charter.core.db import make_engine, session_factory
 from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
-from charter.web import errors
+from charter.web import admin, center, errors
 from charter.web.api import announcements, datamaps, policies, retention
 from charter.web.jobs import periodic_jobs
+from charter.web.ui.i18n import LanguageSwitch
+from charter.web.ui.security import SecurityHeaders
+from charter.web.ui.templates import ASSETS_DIR, make_ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,12 +54,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keyring = keyring
     app.state.outbox_sender = sender
     app.state.jobs = jobs
+    # Cookie and form-token signing key: derived from the keyring, so every worker shares it with no new secret.
+    app.state.ui = make_ui(bytes.fromhex(keyring.blind_index("charter.web", "cookie-signing")))
     errors.install(app)
     app.include_router(policies.router)
     app.include_router(datamaps.router)
     app.include_router(retention.router)
     app.include_router(announcements.router)
     app.include_router(announcements.public)
+    app.include_router(admin.router)
+    app.include_router(center.router)
+    app.mount("/assets", StaticFiles(directory=ASSETS_DIR), name="assets")
+    app.add_middleware(LanguageSwitch, prefixes=("/admin", "/center"))
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: one database transaction per request, and the caller's API key."""
+"""Request-scoped dependencies: one database transaction per request, the caller's API key, the keyring."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+PageSession = Annotated[Session, Depends(get_session, scope="function")]
+"""For pages: the transaction ends before the response leaves, so a page never shows what was then not stored."""
 
 
 def get_keyring(request: Request) -> Keyring:

@@ -1,14 +1,17 @@
-"""Every error leaves as JSON saying what was wrong and how to fix it."""
+"""Every API error leaves as JSON saying what was wrong and how to fix it; on pages, as a page (`ui.errors`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from charter.core.errors import CharterError
+from charter.web.ui import errors as pages
 
 
 def error_body(exc: CharterError) -> dict[str, Any]:
@@ -25,13 +28,26 @@ def error_body(exc: CharterError) -> dict[str, Any]:
     return {"error": body}
 
 
-async def _charter_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _charter_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CharterError)  # noqa: S101 - registered for CharterError only
+    if pages.is_page(request):
+        if isinstance(exc, pages.SignInRequired):
+            return pages.sign_in_redirect(exc)
+        return pages.error_page(request, exc.status, exc.code)
     return JSONResponse(error_body(exc), status_code=exc.status)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for it only
+    if pages.is_page(request):
+        return pages.error_page(request, exc.status_code)
+    return await http_exception_handler(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
+    if pages.is_page(request):
+        return pages.error_page(request, 400)
     problems = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
     first = problems[0]["field"] if problems else ""
     return JSONResponse({"error": {"code": "invalid", "field": first,
@@ -49,3 +65,4 @@ def _field(loc: tuple[int | str, ...]) -> str:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(CharterError, _charter_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
 from lubpur.catalogue.services import seed_catalogue
 from lubpur.db import make_engine, session_factory, unit_of_work
 from lubpur.schema import create_schema
 from lubpur.settings import Settings
 from lubpur.web.app import create_app
-from sqlalchemy.orm import Session, sessionmaker
-
 from tests.examples.lubpur.mailbox import Mailbox
 from tests.services import fresh_postgres_database
 

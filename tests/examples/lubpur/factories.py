@@ -9,12 +9,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from lubpur.models import Staff, User
 from lubpur.policy import load_policy
 from lubpur.security import hash_password
 from lubpur.settings import POLICY_FILE
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 POLICY_VERSION = load_policy(POLICY_FILE).version
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

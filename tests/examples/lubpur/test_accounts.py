@@ -6,10 +6,10 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from lubpur.models import CharterReport, ConsentChoice, GuardianConsent, LoginRecord, User, WebSession
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lubpur.models import CharterReport, ConsentChoice, GuardianConsent, LoginRecord, User, WebSession
 from tests.examples.lubpur.factories import (
     POLICY_VERSION,
     count,

@@ -7,13 +7,13 @@ import re
 from collections import Counter
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lubpur.catalogue import datasheet
 from lubpur.catalogue.generate import generate_products
 from lubpur.catalogue.search import search_ids
 from lubpur.models import Download, Favourite, Footprint, Product
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from tests.examples.lubpur.factories import count, post, register, user_by_email
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from lubpur.db import Base
 from lubpur.schema import create_schema  # noqa: F401 - registers every model
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+
 from lubpur import accounts, points, purchases
 from lubpur.messages import MESSAGES
 

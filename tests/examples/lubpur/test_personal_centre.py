@@ -7,12 +7,12 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
-from lubpur import purchases
-from lubpur.models import ConsultationMessage, PointsTransaction, PurchaseRequest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lubpur import purchases
+from lubpur.models import ConsultationMessage, PointsTransaction, PurchaseRequest
 from tests.examples.lubpur.factories import count, post, register, staff_login, unique_email, user_by_email
 
 PROFILE = {"name": "王建国", "phone": "", "wechat": "wjg_lube", "qq": "123456789", "address": "上海市浦东新区张江路1号",

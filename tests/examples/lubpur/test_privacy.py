@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from lubpur.policy import load_policy
 from lubpur.privacy import Evidence, LocalPrivacy, Subject
 from lubpur.settings import POLICY_FILE, Settings
-from sqlalchemy.orm import Session
-
 from tests.examples.lubpur.factories import unique_email
 
 EVIDENCE = Evidence(method="test", ip="127.0.0.1", user_agent="pytest")

@@ -4,11 +4,11 @@ footprints), with a non-personalised alternative, and recorded as an automated d
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from lubpur.models import CharterReport, Product
-from lubpur.recommendations import Features, rank
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lubpur.models import CharterReport, Product
+from lubpur.recommendations import Features, rank
 from tests.examples.lubpur.factories import post, register, user_by_email
 
 

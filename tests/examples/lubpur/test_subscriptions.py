@@ -8,10 +8,10 @@ from email.message import EmailMessage
 
 import httpx
 from fastapi.testclient import TestClient
-from lubpur.models import ConsentChoice, EmailTrackingEvent, NewsletterDelivery, Subscription
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lubpur.models import ConsentChoice, EmailTrackingEvent, NewsletterDelivery, Subscription
 from tests.examples.lubpur.factories import count, csrf, post, staff_login, unique_email
 from tests.examples.lubpur.mailbox import Mailbox, html_of, text_of
 

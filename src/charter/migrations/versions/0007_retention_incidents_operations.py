@@ -1,8 +1,8 @@
 """retention, legal holds, incidents, announcements and once-in-a-lifetime operations
 
 Revision ID: 0007
-Revises: 0003
-Create Date: 2026-11-22 00:31:14.154161
+Revises: 0005
+Create Date: 2026-11-22 00:31:58.349579
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
