@@ -8,6 +8,7 @@ import charter.announcements.models
 import charter.audit.models
 import charter.core.models
 import charter.datamap.models
+import charter.incidents.models
 import charter.outbox.models
 import charter.policy.models
 import charter.ratelimit.models

@@ -10,13 +10,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from charter.cli.shell import console, fail, keyring, unit_of_work
+from charter.cli.shell import console, database, fail, keyring, unit_of_work
 from charter.connectors.base import ErasureRecord
-from charter.core.db import make_engine, session_factory
 from charter.core.errors import CharterError
 from charter.core.secrets import Secrets
-from charter.core.settings import load_settings
-from charter.migrations import ensure_current
 from charter.retention import LegalHolds, Outcome, RetentionRuns, RetentionSweep, SweepReport, SweepTarget
 from charter.subjects.services import SubjectDirectory
 
@@ -76,22 +73,13 @@ def sweep(
 
     Example: `charter retention sweep --controller lubpur --dry-run`
     """
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    reports: list[SweepReport] = []
-    try:
-        ensure_current(engine)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=False) as progress:
-            runner = RetentionSweep(session_factory(engine), keyring(), Secrets.from_environment(),
-                                    chunk_size=chunk_size, progress=BarProgress(progress), estimate=not dry_run)
-            actor = who()
-            reports = [runner.run(controller, dry_run=dry_run, actor=actor)] if controller else \
-                runner.run_all(dry_run=dry_run, actor=actor)
-    except CharterError as exc:
-        raise fail(exc) from exc
-    finally:
-        engine.dispose()
+    with database() as sessions, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                          TimeElapsedColumn(), console=console) as progress:
+        runner = RetentionSweep(sessions, keyring(), Secrets.from_environment(), chunk_size=chunk_size,
+                                progress=BarProgress(progress), estimate=not dry_run)
+        actor = who()
+        reports = [runner.run(controller, dry_run=dry_run, actor=actor)] if controller else \
+            runner.run_all(dry_run=dry_run, actor=actor)
     for report in reports:
         console.print(summary(report))
     if not reports:

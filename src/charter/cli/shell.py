@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from charter.core.crypto import Keyring, load_keyring
 from charter.core.db import make_engine, session_factory, transaction
@@ -38,6 +38,19 @@ def unit_of_work() -> Iterator[Session]:
         ensure_current(engine)
         with transaction(session_factory(engine)) as session:
             yield session
+    except CharterError as exc:
+        raise fail(exc) from exc
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def database() -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured database, for work that owns its transactions (sweeps, fan-outs)."""
+    engine = make_engine(load_settings().database_url)
+    try:
+        ensure_current(engine)
+        yield session_factory(engine)
     except CharterError as exc:
         raise fail(exc) from exc
     finally:

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0005
-Create Date: 2026-11-22 00:31:58.349579
+Create Date: 2026-11-22 00:37:59.622665
 """
 from __future__ import annotations
 
@@ -33,6 +33,39 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('announcements', schema=None) as batch_op:
         batch_op.create_index('ix_announcements_controller_id_published_at', ['controller_id', 'published_at'], unique=False)
+
+    op.create_table('incidents',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('reference', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('found_by', sa.String(length=200), nullable=False),
+    sa.Column('discovered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('occurred_from', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('occurred_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('location', sa.String(length=500), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('categories', sa.JSON(), nullable=False),
+    sa.Column('systems', sa.JSON(), nullable=False),
+    sa.Column('people_estimate', sa.Integer(), nullable=False),
+    sa.Column('police_informed', sa.Boolean(), nullable=False),
+    sa.Column('police_reference', sa.String(length=200), nullable=True),
+    sa.Column('is_significant', sa.Boolean(), nullable=False),
+    sa.Column('is_critical_infrastructure', sa.Boolean(), nullable=False),
+    sa.Column('jurisdictions', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('affected_count', sa.Integer(), nullable=True),
+    sa.Column('affected_resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolution', sa.JSON(), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_incidents_controller_id_controllers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
+    sa.UniqueConstraint('controller_id', 'reference', name=op.f('uq_incidents_controller_id_reference'))
+    )
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incidents_controller_id'), ['controller_id'], unique=False)
 
     op.create_table('legal_holds',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -71,11 +104,64 @@ def upgrade() -> None:
     with op.batch_alter_table('retention_runs', schema=None) as batch_op:
         batch_op.create_index('ix_retention_runs_controller_id_started_at', ['controller_id', 'started_at'], unique=False)
 
+    op.create_table('incident_affected',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('incident_id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('index_hash', sa.String(length=64), nullable=False),
+    sa.Column('value_encrypted', sa.Text(), nullable=False),
+    sa.Column('subject_id', sa.String(length=36), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_affected_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_affected')),
+    sa.UniqueConstraint('incident_id', 'kind', 'index_hash', name=op.f('uq_incident_affected_incident_id_kind_index_hash'))
+    )
+    op.create_table('incident_filings',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('incident_id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('clock', sa.String(length=64), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('reference', sa.String(length=200), nullable=True),
+    sa.Column('filed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('filed_by', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_incident_filings_controller_id_controllers')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_filings_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_filings')),
+    sa.UniqueConstraint('incident_id', 'clock', name=op.f('uq_incident_filings_incident_id_clock'))
+    )
+    op.create_table('incident_notices',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('incident_id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('elements', sa.JSON(), nullable=False),
+    sa.Column('channels', sa.JSON(), nullable=False),
+    sa.Column('announce', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_by', sa.String(length=200), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('counts', sa.JSON(), nullable=True),
+    sa.Column('announcement_id', sa.String(length=36), nullable=True),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_incident_notices_controller_id_controllers')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_notices_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_notices'))
+    )
+    with op.batch_alter_table('incident_notices', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_notices_incident_id', ['incident_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('incident_notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_notices_incident_id')
+
+    op.drop_table('incident_notices')
+    op.drop_table('incident_filings')
+    op.drop_table('incident_affected')
     with op.batch_alter_table('retention_runs', schema=None) as batch_op:
         batch_op.drop_index('ix_retention_runs_controller_id_started_at')
 
@@ -84,6 +170,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_legal_holds_controller_id_expires_at')
 
     op.drop_table('legal_holds')
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incidents_controller_id'))
+
+    op.drop_table('incidents')
     with op.batch_alter_table('announcements', schema=None) as batch_op:
         batch_op.drop_index('ix_announcements_controller_id_published_at')
 
