@@ -9,6 +9,7 @@ import charter.audit.models
 import charter.core.models
 import charter.datamap.models
 import charter.incidents.models
+import charter.operations.models
 import charter.outbox.models
 import charter.policy.models
 import charter.ratelimit.models

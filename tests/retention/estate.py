@@ -162,9 +162,22 @@ class Estate:
             client.close()
 
 
-def policy_text(controller_id: str) -> str:
+SURVEYS = {"id": "surveys", "label": {"zh": "问卷", "en": "Surveys"},
+           "description": {"zh": "邀请您参加问卷调查", "en": "Invite you to surveys"}, "legal_basis": "consent",
+           "is_essential": False, "consent": "general", "categories": ["contact.email"],
+           "retention": {"days": 180, "text": {"zh": "六个月", "en": "Six months"}}}
+
+
+def policy_text(controller_id: str, version: str = "1.0", *, effective: dt.date | None = None,
+                with_surveys: bool = False) -> str:
+    """The estate's policy; a later version may take effect on `effective` and add a consent purpose."""
     doc: dict[str, Any] = yaml.safe_load(minimal_text())
     doc["controller"]["id"] = controller_id
+    doc["version"] = version
+    if effective is not None:
+        doc["effective"] = effective
+    if with_surveys:
+        doc["purposes"].append(SURVEYS)
     for category, (zh, en) in CATEGORIES.items():
         doc["categories"].append({"id": category, "label": {"zh": zh, "en": en}})
         doc["purposes"][0]["categories"].append(category)

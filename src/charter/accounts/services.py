@@ -40,6 +40,20 @@ class ApiPrincipal:
     kind: KeyKind
 
 
+class CollectionStopped(Conflict):
+    code = "collection_stopped"
+
+
+def ensure_collecting(session: Session, controller_id: str) -> None:
+    """Refuse new personal data for a controller that has ceased operations (LUB-SHUTDOWN)."""
+    controller = session.get(Controller, controller_id)
+    if controller is not None and controller.collection_stopped_at is not None:
+        raise CollectionStopped(
+            f"controller {controller_id!r} has ceased operations and no longer collects personal data "
+            f"(since {controller.collection_stopped_at:%Y-%m-%d})",
+            fix="Nothing can be recorded for it any more; see its announcements page for what happens to data.")
+
+
 def _digest(secret: str) -> str:
     # API secrets are 256-bit random, so a fast hash is safe and keeps authentication off the hot path.
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()

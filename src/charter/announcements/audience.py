@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.announcements.services import offered_languages, policy_in_force
@@ -68,24 +68,38 @@ class Audience:
 
     def everyone(self, controller_id: str, *, in_app: bool = True) -> Iterator[Recipient]:
         """Each person by each reachable channel, and once in-app; identities in the order they were linked."""
+        return self._recipients(controller_id, None, in_app=in_app)
+
+    def person(self, controller_id: str, subject_id: str, *, in_app: bool = True) -> Iterator[Recipient]:
+        """One person by each channel their identities allow, and in-app."""
+        return self._recipients(controller_id, subject_id, in_app=in_app)
+
+    def _recipients(self, controller_id: str, subject_id: str | None, *, in_app: bool) -> Iterator[Recipient]:
         channels = channels_for(self.session, self.keyring, controller_id)
         language_of = self.language_resolver(controller_id)
         context = f"identities.value:{controller_id}"
-        after, told_in_app = 0, set[str]()
+        after = 0
         while True:
-            page = list(self.session.execute(
-                select(Identity).where(Identity.controller_id == controller_id, Identity.id > after)
-                .order_by(Identity.id).limit(PAGE)).scalars())
+            q = select(Identity).where(Identity.controller_id == controller_id, Identity.id > after)
+            if subject_id is not None:
+                q = q.where(Identity.subject_id == subject_id)
+            page = list(self.session.execute(q.order_by(Identity.id).limit(PAGE)).scalars())
             if not page:
                 return
+            firsts = self._firsts(page) if in_app else set()
             for identity in page:
                 language = language_of(identity.subject_id)
                 channel = channels.get(identity.kind)
                 if channel is not None:
                     yield Recipient(channel, self.keyring.decrypt(identity.value_encrypted, context),
                                     identity.subject_id, language, f"{identity.kind}:{identity.index_hash[:32]}")
-                if in_app and identity.subject_id not in told_in_app:
-                    told_in_app.add(identity.subject_id)
+                # A person's first identity carries their one in-app notice; later pages never repeat it.
+                if identity.id in firsts:
                     yield Recipient(Channel.IN_APP, None, identity.subject_id, language,
                                     f"in_app:{identity.subject_id}")
             after = page[-1].id
+
+    def _firsts(self, page: list[Identity]) -> set[int]:
+        subjects = {identity.subject_id for identity in page}
+        return set(self.session.execute(select(func.min(Identity.id)).where(Identity.subject_id.in_(subjects))
+                                        .group_by(Identity.subject_id)).scalars())

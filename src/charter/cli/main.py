@@ -9,7 +9,7 @@ from rich.table import Table
 
 from charter.accounts.services import ControllerService
 from charter.audit.services import AuditLog
-from charter.cli import accounts, datamap, demo, incidents, outbox, policy, retention
+from charter.cli import accounts, datamap, demo, incidents, operations, outbox, policy, retention
 from charter.cli.shell import console, fail, unit_of_work
 from charter.core.db import make_engine
 from charter.core.errors import CharterError
@@ -25,6 +25,7 @@ app.add_typer(accounts.keys_app, name="keys")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(retention.app, name="retention")
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(operations.app, name="operations")
 app.command()(outbox.devmail)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)

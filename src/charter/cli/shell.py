@@ -31,11 +31,18 @@ def fail(exc: CharterError, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """A committed transaction on the configured database, refusing one that needs migrating."""
+def unit_of_work(*, dry_run: bool = False) -> Iterator[Session]:
+    """A committed transaction on the configured database, refusing one that needs migrating. With `dry_run` the
+    work is done and then rolled back: every check runs, nothing is written."""
     engine = make_engine(load_settings().database_url)
     try:
         ensure_current(engine)
+        if dry_run:
+            with session_factory(engine)() as session:
+                session.begin()
+                yield session
+                session.rollback()
+            return
         with transaction(session_factory(engine)) as session:
             yield session
     except CharterError as exc:

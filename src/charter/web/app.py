@@ -15,7 +15,7 @@ from charter.core.settings import Settings, load_settings
 from charter.migrations import ensure_current
 from charter.outbox import BackgroundSender, OutboxSender, transports_from_settings
 from charter.web import admin, center, errors
-from charter.web.api import announcements, datamaps, incidents, policies, retention
+from charter.web.api import announcements, datamaps, incidents, operations, policies, retention
 from charter.web.jobs import periodic_jobs
 from charter.web.ui.i18n import LanguageSwitch
 from charter.web.ui.security import SecurityHeaders
@@ -61,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datamaps.router)
     app.include_router(retention.router)
     app.include_router(incidents.router)
+    app.include_router(operations.router)
+    app.include_router(operations.changes)
     app.include_router(announcements.router)
     app.include_router(announcements.public)
     app.include_router(admin.router)

@@ -9,6 +9,7 @@ from charter.core.crypto import Keyring
 from charter.core.periodic import Job, PeriodicJobs
 from charter.core.secrets import Secrets
 from charter.core.settings import Settings
+from charter.operations.tasks import run_due_notices
 from charter.retention.tasks import sweep_every_controller
 
 
@@ -16,4 +17,6 @@ def periodic_jobs(settings: Settings, sessions: sessionmaker[Session], keyring: 
     secrets = Secrets.from_environment()
     return PeriodicJobs([
         Job("retention", settings.retention_interval, lambda: sweep_every_controller(sessions, keyring, secrets)),
+        Job("notices", settings.notices_interval,
+            lambda: run_due_notices(sessions, keyring, base_url=settings.base_url)),
     ])

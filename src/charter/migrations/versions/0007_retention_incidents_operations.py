@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0005
-Create Date: 2026-11-22 00:37:59.622665
+Create Date: 2026-11-22 00:46:23.168983
 """
 from __future__ import annotations
 
@@ -33,6 +33,67 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('announcements', schema=None) as batch_op:
         batch_op.create_index('ix_announcements_controller_id_published_at', ['controller_id', 'published_at'], unique=False)
+
+    op.create_table('compelled_disclosures',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('subject_id', sa.String(length=36), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('grounds', sa.Text(), nullable=False),
+    sa.Column('reference', sa.String(length=200), nullable=True),
+    sa.Column('disclosed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('categories', sa.JSON(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('restriction_basis', sa.Text(), nullable=True),
+    sa.Column('restricted_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notice_counts', sa.JSON(), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_compelled_disclosures_controller_id_controllers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_compelled_disclosures'))
+    )
+    with op.batch_alter_table('compelled_disclosures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_compelled_disclosures_controller_id'), ['controller_id'], unique=False)
+        batch_op.create_index('ix_compelled_disclosures_pending', ['notified_at', 'restricted_until'], unique=False)
+
+    op.create_table('controller_transfers',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('new_holder', sa.String(length=200), nullable=False),
+    sa.Column('new_holder_contact', sa.String(length=300), nullable=False),
+    sa.Column('transfer_date', sa.Date(), nullable=False),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notice_counts', sa.JSON(), nullable=True),
+    sa.Column('announcement_id', sa.String(length=36), nullable=True),
+    sa.Column('undertaking', sa.Text(), nullable=True),
+    sa.Column('undertaking_sha256', sa.String(length=64), nullable=True),
+    sa.Column('undertaking_signed_by', sa.String(length=200), nullable=True),
+    sa.Column('undertaking_signed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_by', sa.String(length=200), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_controller_transfers_controller_id_controllers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_controller_transfers'))
+    )
+    with op.batch_alter_table('controller_transfers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_controller_transfers_controller_id'), ['controller_id'], unique=False)
+
+    op.create_table('deidentified_exports',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('collection', sa.String(length=130), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('columns', sa.JSON(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_deidentified_exports_controller_id_controllers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deidentified_exports'))
+    )
+    with op.batch_alter_table('deidentified_exports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deidentified_exports_controller_id'), ['controller_id'], unique=False)
 
     op.create_table('incidents',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -85,6 +146,30 @@ def upgrade() -> None:
     with op.batch_alter_table('legal_holds', schema=None) as batch_op:
         batch_op.create_index('ix_legal_holds_controller_id_expires_at', ['controller_id', 'expires_at'], unique=False)
 
+    op.create_table('policy_changes',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('from_version', sa.String(length=64), nullable=False),
+    sa.Column('to_version', sa.String(length=64), nullable=False),
+    sa.Column('effective', sa.Date(), nullable=False),
+    sa.Column('is_material', sa.Boolean(), nullable=False),
+    sa.Column('needs_consent', sa.Boolean(), nullable=False),
+    sa.Column('purposes', sa.JSON(), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notice_counts', sa.JSON(), nullable=True),
+    sa.Column('announcement_id', sa.String(length=36), nullable=True),
+    sa.Column('effective_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('renewals', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_policy_changes_controller_id_controllers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_changes'))
+    )
+    with op.batch_alter_table('policy_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_changes_controller_id'), ['controller_id'], unique=False)
+        batch_op.create_index('ix_policy_changes_status_effective', ['status', 'effective'], unique=False)
+
     op.create_table('retention_runs',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('controller_id', sa.String(length=64), nullable=False),
@@ -104,6 +189,22 @@ def upgrade() -> None:
     with op.batch_alter_table('retention_runs', schema=None) as batch_op:
         batch_op.create_index('ix_retention_runs_controller_id_started_at', ['controller_id', 'started_at'], unique=False)
 
+    op.create_table('shutdowns',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('controller_id', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_day', sa.Date(), nullable=False),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notice_counts', sa.JSON(), nullable=True),
+    sa.Column('announcement_id', sa.String(length=36), nullable=True),
+    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('erasure_run_id', sa.String(length=36), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['controller_id'], ['controllers.id'], name=op.f('fk_shutdowns_controller_id_controllers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shutdowns')),
+    sa.UniqueConstraint('controller_id', name=op.f('uq_shutdowns_controller_id'))
+    )
     op.create_table('incident_affected',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('incident_id', sa.String(length=36), nullable=False),
@@ -151,21 +252,33 @@ def upgrade() -> None:
     with op.batch_alter_table('incident_notices', schema=None) as batch_op:
         batch_op.create_index('ix_incident_notices_incident_id', ['incident_id'], unique=False)
 
+    with op.batch_alter_table('controllers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('collection_stopped_at', sa.DateTime(timezone=True), nullable=True))
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('controllers', schema=None) as batch_op:
+        batch_op.drop_column('collection_stopped_at')
+
     with op.batch_alter_table('incident_notices', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_notices_incident_id')
 
     op.drop_table('incident_notices')
     op.drop_table('incident_filings')
     op.drop_table('incident_affected')
+    op.drop_table('shutdowns')
     with op.batch_alter_table('retention_runs', schema=None) as batch_op:
         batch_op.drop_index('ix_retention_runs_controller_id_started_at')
 
     op.drop_table('retention_runs')
+    with op.batch_alter_table('policy_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_policy_changes_status_effective')
+        batch_op.drop_index(batch_op.f('ix_policy_changes_controller_id'))
+
+    op.drop_table('policy_changes')
     with op.batch_alter_table('legal_holds', schema=None) as batch_op:
         batch_op.drop_index('ix_legal_holds_controller_id_expires_at')
 
@@ -174,6 +287,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_incidents_controller_id'))
 
     op.drop_table('incidents')
+    with op.batch_alter_table('deidentified_exports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deidentified_exports_controller_id'))
+
+    op.drop_table('deidentified_exports')
+    with op.batch_alter_table('controller_transfers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_controller_transfers_controller_id'))
+
+    op.drop_table('controller_transfers')
+    with op.batch_alter_table('compelled_disclosures', schema=None) as batch_op:
+        batch_op.drop_index('ix_compelled_disclosures_pending')
+        batch_op.drop_index(batch_op.f('ix_compelled_disclosures_controller_id'))
+
+    op.drop_table('compelled_disclosures')
     with op.batch_alter_table('announcements', schema=None) as batch_op:
         batch_op.drop_index('ix_announcements_controller_id_published_at')
 
