@@ -66,7 +66,7 @@ def settings(database_url: str, keyring: Keyring, tmp_path_factory: pytest.TempP
     # No in-process outbox sender or scheduler: tests drain the outbox and run sweeps themselves.
     return Settings(database_url=database_url, keyring=keyring.to_json(),
                     keyring_file=tmp_path_factory.mktemp("keys") / "unused.json", outbox_worker=False,
-                    scheduler=False)
+                    scheduler=False, request_worker=False)
 
 
 @pytest.fixture(scope="session")

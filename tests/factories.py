@@ -94,3 +94,35 @@ def publish_policy(sessions: sessionmaker[Session], controller_id: str, version:
     with sessions() as session, session.begin():
         PolicyStore(session).publish(controller_id, policy_text(controller_id, version, extra_purpose=extra_purpose,
                                                                 effective=effective), source="test", actor="test")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def example_policy_text(controller_id: str, which: str = "lubpur", *, version: str | None = None,
+                        effective: str | None = None, edit: Any = None) -> str:
+    """An example policy (lubpur or landups) for `controller_id`; `edit(doc)` may change the parsed document."""
+    doc: dict[str, Any] = yaml.safe_load((EXAMPLES / which / "policy.yaml").read_text(encoding="utf-8"))
+    doc["controller"]["id"] = controller_id
+    if version is not None:
+        doc["version"] = version
+    if effective is not None:
+        doc["effective"] = effective
+    if edit is not None:
+        edit(doc)
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+def publish(client: Any, tenant: Tenant, text: str) -> dict[str, Any]:
+    r = client.post("/v1/policies", content=text.encode(),
+                    headers={**tenant.headers, "Content-Type": "application/yaml"})
+    assert r.status_code in (200, 201), r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def register(client: Any, tenant: Tenant, *, email: str | None = None, **extra: Any) -> str:
+    """A registered subject's id (a fresh email unless one is given)."""
+    body = {"identities": [{"kind": "email", "value": email or f"p{uuid.uuid4().hex[:10]}@example.com"}], **extra}
+    r = client.post("/v1/subjects", json=body, headers=tenant.headers)
+    assert r.status_code in (200, 201), r.text
+    subject_id: str = r.json()["subject_id"]
+    return subject_id

@@ -76,8 +76,8 @@ def test_cease_export_and_changes_from_the_command_line(cli_keyring: Keyring, se
                          encoding="utf-8")
         code, out = charter("policy", "publish", str(later), "--controller", cid)
         assert code == 0 and "a material change" in out
-        code, out = charter("operations", "changes", "run")
-        assert code == 0 and "policy changes notified:" in out
+        code, out = charter("operations", "changes", "run", "--controller", cid)
+        assert code == 0 and "policy changes notified:" in out, out
         code, out = charter("operations", "changes", "list", "--controller", cid)
         assert "notified" in out and "2.0" in out
         with sessions() as session:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import yaml
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
 from charter.devmail import DevMail
 from charter.operations import PolicyChanges, schedule_change
@@ -16,7 +19,7 @@ from charter.outbox import Outbox
 from charter.policy.services import PolicyStore
 from tests.factories import make_controller, policy_text
 from tests.outbox.conftest import Clock, make_sender
-from tests.retention.estate import NOW, estate
+from tests.retention.estate import NOW, estate, secret_headers
 from tests.retention.estate import policy_text as estate_policy
 
 EFFECTIVE = (NOW + dt.timedelta(days=30)).date()
@@ -65,3 +68,32 @@ def test_only_a_future_material_change_is_scheduled(sessions: sessionmaker[Sessi
         now_effective = store.publish(cid, policy_text(cid, "1.2", extra_purpose=True), source="p", actor="t").record
         assert schedule_change(session, cid, now_effective, actor="t") is None  # in effect at once
         session.rollback()
+
+
+def test_on_the_effective_date_consents_needing_renewal_move_to_needs_reconsent(
+        client: TestClient, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    with estate(sessions, keyring, tmp_path) as place:
+        cid, ann = place.controller_id, place.subjects["ann@example.com"]
+        headers = secret_headers(sessions, cid)
+        r = client.post("/v1/consents", json={"subject_id": ann, "purpose": "marketing", "language": "en"},
+                        headers=headers)
+        assert r.status_code == 201, r.text
+        doc = yaml.safe_load(estate_policy(cid, "2.0", effective=EFFECTIVE))
+        next(p for p in doc["purposes"] if p["id"] == "marketing")["categories"].append("contact.phone")
+        with sessions() as session, session.begin():
+            record = PolicyStore(session).publish(cid, yaml.safe_dump(doc, allow_unicode=True), source="v2",
+                                                  actor="dpo").record
+            change = schedule_change(session, cid, record, actor="dpo")
+            assert change is not None and change.purposes == ["marketing"]
+        with sessions() as session, session.begin():
+            PolicyChanges(session, keyring, clock=lambda: NOW).notify_due(controller_id=cid)
+            english = [m for m in Outbox(session, keyring).messages(cid) if m.channel == "email"
+                       and Outbox(session, keyring).recipient(m) == "ann@example.com"]
+            assert [m.language for m in english] == ["en"]  # the language of her consent
+        with sessions() as session, session.begin():
+            on_the_day = PolicyChanges(session, keyring, clock=lambda: dt.datetime.combine(
+                EFFECTIVE, dt.time(0, 1), dt.UTC))
+            [applied] = on_the_day.apply_due(controller_id=cid)
+            assert applied.renewals == 1
+            states = {s.purpose: s.status for s in ConsentLedger(session, keyring).states(cid, ann)}
+            assert states["marketing"] == "superseded"

@@ -46,7 +46,7 @@ def test_stop_tell_erase_report(sessions: sessionmaker[Session], keyring: Keyrin
             assert "ceased operations" in refused.value.message
             assert directory.resolve(cid, "email", "ann@example.com", actor="host").id == place.subjects[
                 "ann@example.com"]
-            LegalHolds(session).place(cid, dataset="logs_db", reason="Tax audit", actor="dpo",
+            LegalHolds(session, keyring).place(cid, dataset="logs_db", reason="Tax audit", actor="dpo",
                                       expires_at=NOW + dt.timedelta(days=400))
         erasure = ShutdownErasure(sessions, keyring, place.secrets, clock=lambda: AFTER)
         with pytest.raises(Conflict) as untold:

@@ -32,6 +32,13 @@ SAMPLES: dict[str, dict[str, object]] = {
                           "contact": "dpo@lubpur.example", "reference": "沪公(2025)12号"},
     "service_shutdown": {"stopped_on": dt.date(2025, 10, 1), "last_day": dt.date(2025, 10, 31),
                          "contact": "dpo@lubpur.example"},
+    "decision_explanation": {"reference": "R-2", "request_type": "explanation", "decision": "recommendations",
+                             "outcome": Text(zh="推荐了齿轮油", en="gear oils were recommended"),
+                             "logic_version": "rec-2", "made_on": dt.date(2025, 2, 1),
+                             "explanation": Text(zh="根据您的收藏", en="from your favourites"),
+                             "inputs": ["favourites"]},
+    "recipient_notice": {"reference": "R-3", "action": "erasure", "categories": ["basic.email"],
+                         "ack_token": "tok-1"},
     "newsletter": {"title": "Spring catalogue", "paragraphs": ["New gear oils."], "link_url": "https://l.example/n"},
 }
 MARKETING = Marketing(sender_name="Lubpur 超润", sender_contact="400-820-0000",

@@ -20,7 +20,7 @@ def test_a_hold_is_placed_audited_and_lapses(sessions: sessionmaker[Session], ke
                                              tmp_path: Path) -> None:
     with estate(sessions, keyring, tmp_path) as place, sessions() as session:
         cid = place.controller_id
-        holds = LegalHolds(session)
+        holds = LegalHolds(session, keyring)
         hold = holds.place(cid, dataset="logs_db", collection="visits", reason="Audit", actor="dpo@x",
                            expires_at=(NOW + dt.timedelta(days=1)).replace(tzinfo=None))
         assert hold.expires_at.tzinfo is not None  # a naive expiry is read as UTC
@@ -37,12 +37,14 @@ def test_a_hold_is_placed_audited_and_lapses(sessions: sessionmaker[Session], ke
         session.rollback()
 
 
-def test_a_hold_needs_a_data_map_and_is_not_found_across_tenants(sessions: sessionmaker[Session]) -> None:
+def test_a_hold_needs_a_data_map_and_is_not_found_across_tenants(sessions: sessionmaker[Session],
+                                                                 keyring: Keyring) -> None:
     with sessions() as session:
         cid = make_controller(session)
         with pytest.raises(CharterError, match="has none published") as err:
-            LegalHolds(session).place(cid, dataset="x", reason="r", actor="a", expires_at=NOW + dt.timedelta(days=1))
+            LegalHolds(session, keyring).place(cid, dataset="x", reason="r", actor="a",
+                                               expires_at=NOW + dt.timedelta(days=1))
         assert err.value.field == "dataset"
         with pytest.raises(NotFound):
-            LegalHolds(session).get(cid, "no-such-hold")
+            LegalHolds(session, keyring).get(cid, "no-such-hold")
         session.rollback()

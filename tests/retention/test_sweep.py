@@ -60,7 +60,7 @@ def test_legal_holds_keep_what_they_cover_and_are_reported(sessions: sessionmake
     with estate(sessions, keyring, tmp_path) as place:
         cid = place.controller_id
         with sessions() as session, session.begin():
-            holds = LegalHolds(session)
+            holds = LegalHolds(session, keyring)
             whole = holds.place(cid, dataset="accounts_db", reason="Court order 2025-17", actor="dpo",
                                 expires_at=NOW + dt.timedelta(days=90)).id
             ann = holds.place(cid, dataset="logs_db", collection="visits", subject_id=place.subjects["ann@example.com"],
@@ -80,7 +80,7 @@ def test_an_expired_or_released_hold_no_longer_keeps_anything(sessions: sessionm
     with estate(sessions, keyring, tmp_path) as place:
         cid = place.controller_id
         with sessions() as session, session.begin():
-            holds = LegalHolds(session)
+            holds = LegalHolds(session, keyring)
             holds.place(cid, dataset="logs_db", reason="Short review", actor="dpo",
                         expires_at=NOW + dt.timedelta(hours=1))
             released = holds.place(cid, dataset="accounts_db", reason="Lifted", actor="dpo",

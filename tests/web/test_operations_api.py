@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,10 @@ from charter.accounts.services import ApiKeyService
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.outbox.models import OutboxMessage, Status
-from tests.factories import make_tenant
+from tests.factories import make_tenant, register
 from tests.retention.estate import NOW, estate, policy_text, secret_headers, use_secrets
+from tests.web.test_banner_api import VISITOR, banner_tenant, call
+from tests.web.test_consents_api import grant
 
 TRANSFER = {"new_holder": "Beta Ltd", "new_holder_contact": "dpo@beta.example",
             "transfer_date": (NOW + dt.timedelta(days=20)).date().isoformat()}
@@ -136,3 +139,30 @@ def test_cease_export_and_the_banners_question(client: TestClient, sessions: ses
             "announcement_id"]
         assert "Closing" in client.get("/v1/operations/cease/report", headers=headers).text
         assert client.get("/v1/operations/cease", headers=make_tenant(sessions).headers).status_code == 404
+
+
+def test_after_ceasing_operations_collection_endpoints_refuse_with_a_clear_error(
+        client: TestClient, sessions: sessionmaker[Session]) -> None:
+    t = banner_tenant(client, sessions)
+    subject = register(client, t)
+    grant(client, t, subject, "analytics")
+    stopped = client.post("/v1/operations/cease", headers=t.headers, json={
+        "reason": "Closing", "last_day": (NOW + dt.timedelta(days=30)).date().isoformat()})
+    assert stopped.status_code == 201, stopped.text
+    client.app.state.keys._known.clear()  # type: ignore[attr-defined]  # the key cache would hide it for 10 s
+
+    def refused(response: Any) -> None:
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["code"] == "collection_stopped" and "ceased operations" in error["message"]
+        assert f"/announcements/{t.controller_id}" in error["fix"]
+
+    refused(client.post("/v1/consents", json={"subject_id": subject, "purpose": "marketing_email"},
+                        headers=t.headers))
+    refused(client.post("/v1/decisions", json={"subject_id": subject, "purpose": "analytics"}, headers=t.headers))
+    refused(client.post("/v1/subjects", json={"identities": [{"kind": "email", "value": "new@example.com"}]},
+                        headers=t.headers))
+    refused(call(client, t, "/choices", {"visitor_id": VISITOR, "policy_hash": "x", "choices": {"analytics": True}}))
+    withdrawn = client.post("/v1/consents", json={"subject_id": subject, "purpose": "analytics", "action": "withdraw"},
+                            headers=t.headers)
+    assert withdrawn.status_code == 201  # people can still say no

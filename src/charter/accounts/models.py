@@ -56,3 +56,15 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AllowedOrigin(Base):
+    """A web origin (`https://www.lubpur.com`) the controller's consent banner may call Charter from (CORS)."""
+
+    __tablename__ = "allowed_origins"
+    __table_args__ = (UniqueConstraint("controller_id", "origin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    controller_id: Mapped[str] = mapped_column(ForeignKey("controllers.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

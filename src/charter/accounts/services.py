@@ -1,4 +1,5 @@
-"""Creating controllers, staff and API keys; authenticating API keys. Every change is audited."""
+"""Creating controllers, staff, API keys and the web origins a controller's banner may call from;
+authenticating API keys. Every change is audited."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.accounts import totp
-from charter.accounts.models import ApiKey, KeyKind, Role, StaffUser
+from charter.accounts.models import AllowedOrigin, ApiKey, KeyKind, Role, StaffUser
 from charter.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from charter.audit.services import AuditLog
 from charter.core.db import utcnow
@@ -38,6 +40,8 @@ class ApiPrincipal:
     controller_id: str
     key_id: str
     kind: KeyKind
+    is_collecting: bool = True
+    """False once the controller has ceased operations: collection endpoints refuse it."""
 
 
 class CollectionStopped(Conflict):
@@ -48,10 +52,14 @@ def ensure_collecting(session: Session, controller_id: str) -> None:
     """Refuse new personal data for a controller that has ceased operations (LUB-SHUTDOWN)."""
     controller = session.get(Controller, controller_id)
     if controller is not None and controller.collection_stopped_at is not None:
-        raise CollectionStopped(
-            f"controller {controller_id!r} has ceased operations and no longer collects personal data "
-            f"(since {controller.collection_stopped_at:%Y-%m-%d})",
-            fix="Nothing can be recorded for it any more; see its announcements page for what happens to data.")
+        raise collection_stopped(controller_id)
+
+
+def collection_stopped(controller_id: str) -> CollectionStopped:
+    return CollectionStopped(
+        f"controller {controller_id!r} has ceased operations and no longer collects or uses personal data",
+        fix=f"Nothing can be recorded or decided for it any more; see /announcements/{controller_id} for what "
+            "happens to the data.")
 
 
 def _digest(secret: str) -> str:
@@ -248,7 +256,9 @@ class ApiKeyService:
         key = self.session.get(ApiKey, key_id)
         if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
             raise Unauthorized("unknown or revoked API key")
-        return ApiPrincipal(key.controller_id, key.id, KeyKind(key.kind))
+        controller = self.session.get(Controller, key.controller_id)
+        collecting = controller is None or controller.collection_stopped_at is None
+        return ApiPrincipal(key.controller_id, key.id, KeyKind(key.kind), is_collecting=collecting)
 
 
 def _role(value: Role | str) -> Role:
@@ -260,3 +270,69 @@ def _role(value: Role | str) -> Role:
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(value: str) -> str:
+    """`HTTPS://Shop.Example:443/` → `https://shop.example`: scheme, host and a non-default port, nothing else."""
+    text = value.strip()
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or port == -1 or parts.username
+            or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise CharterError(f"{value!r} is not a web origin", field="origin",
+                           fix="Give scheme, host and optional port only, e.g. https://www.lubpur.com or "
+                               "http://127.0.0.1:8080.")
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+class OriginService:
+    """The origins a controller declared for its banner: CORS answers only these, and banner calls from any
+    other origin are refused."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.audit = AuditLog(session)
+
+    def add(self, controller_id: str, origin: str, *, actor: str) -> str:
+        ControllerService(self.session).get(controller_id)
+        norm = normalise_origin(origin)
+        if norm not in self.list(controller_id):
+            self.session.add(AllowedOrigin(controller_id=controller_id, origin=norm))
+            self.session.flush()
+            self.audit.record(controller_id, actor=actor, action="origin.added", target=f"origin:{norm}")
+        return norm
+
+    def remove(self, controller_id: str, origin: str, *, actor: str) -> None:
+        norm = normalise_origin(origin)
+        row = self.session.execute(select(AllowedOrigin).where(AllowedOrigin.controller_id == controller_id,
+                                                               AllowedOrigin.origin == norm)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"{norm} is not an allowed origin of {controller_id!r}", field="origin",
+                           fix="List them with `charter controller origins list --controller ID`.")
+        self.session.delete(row)
+        self.session.flush()
+        self.audit.record(controller_id, actor=actor, action="origin.removed", target=f"origin:{norm}")
+
+    def list(self, controller_id: str) -> list[str]:
+        return list(self.session.execute(
+            select(AllowedOrigin.origin).where(AllowedOrigin.controller_id == controller_id)
+            .order_by(AllowedOrigin.origin)).scalars())
+
+    def is_allowed(self, controller_id: str, origin: str | None) -> bool:
+        if not origin:
+            return False
+        try:
+            norm = normalise_origin(origin)
+        except CharterError:
+            return False
+        return self.session.execute(select(AllowedOrigin.id).where(
+            AllowedOrigin.controller_id == controller_id, AllowedOrigin.origin == norm)).first() is not None

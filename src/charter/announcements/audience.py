@@ -1,6 +1,7 @@
 """Everyone a controller can tell something to individually: each person Charter knows, by every channel their
 identities allow (email → email, phone → SMS when the controller has an SMS webhook, account id → push when it
-has a push webhook) and in-app, each in their language. Read a page at a time, never all at once.
+has a push webhook) and in-app, each in their language (the one of their latest consent, else the policy's
+first). Read a page at a time, never all at once.
 
     for recipient in Audience(session, keyring).everyone("acme"):
         ...
@@ -8,13 +9,14 @@ has a push webhook) and in-app, each in their language. Read a page at a time, n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.announcements.services import offered_languages, policy_in_force
+from charter.consent.models import ConsentEvent
 from charter.core.crypto import Keyring
 from charter.core.i18n import Lang
 from charter.outbox import Channel, WebhookEndpoints
@@ -39,6 +41,26 @@ class Recipient:
 LanguageOf = Callable[[str | None], Lang]
 
 
+def preferred_languages(session: Session, controller_id: str, subject_ids: Iterable[str | None],
+                        default: Lang) -> dict[str, Lang]:
+    """Each person's language: the one of their latest consent (the notice they read), else `default`."""
+    wanted = {s for s in subject_ids if s is not None}
+    found: dict[str, tuple[int, str]] = {}
+    if wanted:
+        rows = session.execute(select(ConsentEvent.subject_id, ConsentEvent.seq, ConsentEvent.language).where(
+            ConsentEvent.controller_id == controller_id, ConsentEvent.subject_id.in_(wanted))).all()
+        for subject_id, seq, language in rows:
+            if subject_id is not None and (subject_id not in found or seq > found[subject_id][0]):
+                found[subject_id] = (seq, language)
+    out = dict.fromkeys(wanted, default)
+    for subject_id, (_seq, language) in found.items():
+        try:
+            out[subject_id] = Lang.parse(language)
+        except ValueError:
+            continue
+    return out
+
+
 def channels_for(session: Session, keyring: Keyring, controller_id: str) -> dict[str, Channel]:
     """Identity kind → the channel that reaches it, for this controller's configured transports."""
     hooks = WebhookEndpoints(session, keyring)
@@ -59,12 +81,13 @@ class Audience:
     def default_language(self, controller_id: str) -> Lang:
         return offered_languages(policy_in_force(self.session, controller_id))[0]
 
-    def language_resolver(self, controller_id: str) -> LanguageOf:
-        """The person's language; for now the policy's first (a person's own choice comes from their consents)."""
+    def languages_of(self, controller_id: str, subject_ids: Iterable[str | None]) -> LanguageOf:
+        """A lookup of these people's languages (`preferred_languages`), or the override given."""
         if self._language_of is not None:
             return self._language_of
         default = self.default_language(controller_id)
-        return lambda _subject_id: default
+        known = preferred_languages(self.session, controller_id, subject_ids, default)
+        return lambda subject_id: known.get(subject_id or "", default)
 
     def everyone(self, controller_id: str, *, in_app: bool = True) -> Iterator[Recipient]:
         """Each person by each reachable channel, and once in-app; identities in the order they were linked."""
@@ -76,7 +99,6 @@ class Audience:
 
     def _recipients(self, controller_id: str, subject_id: str | None, *, in_app: bool) -> Iterator[Recipient]:
         channels = channels_for(self.session, self.keyring, controller_id)
-        language_of = self.language_resolver(controller_id)
         context = f"identities.value:{controller_id}"
         after = 0
         while True:
@@ -87,6 +109,7 @@ class Audience:
             if not page:
                 return
             firsts = self._firsts(page) if in_app else set()
+            language_of = self.languages_of(controller_id, {identity.subject_id for identity in page})
             for identity in page:
                 language = language_of(identity.subject_id)
                 channel = channels.get(identity.kind)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from charter.accounts.models import KeyKind, Role
-from charter.accounts.services import ApiKeyService, ControllerService, StaffService
+from charter.accounts.services import ApiKeyService, ControllerService, OriginService, StaffService
 from charter.cli.shell import CLI_ACTOR, console, keyring, unit_of_work
 from charter.core.crypto import save_keyring
 from charter.core.settings import load_settings
@@ -21,7 +21,38 @@ admin_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for host applications, and the field-encryption keyring.",
                        no_args_is_help=True)
 
+origins_app = typer.Typer(help="Web origins the controller's consent banner may call Charter from (CORS).",
+                          no_args_is_help=True)
+controller_app.add_typer(origins_app, name="origins")
+
 ControllerOpt = Annotated[str, typer.Option("--controller", help="the controller id")]
+
+
+@origins_app.command("add")
+def add_origin(controller: ControllerOpt, origin: str) -> None:
+    """Allow the banner on this origin. Example: `charter controller origins add --controller lubpur
+    https://www.lubpur.com`"""
+    with unit_of_work() as session:
+        norm = OriginService(session).add(controller, origin, actor=CLI_ACTOR)
+    console.print(f"{norm} may now load {controller}'s consent banner")
+
+
+@origins_app.command("list")
+def list_origins(controller: ControllerOpt) -> None:
+    """The origins allowed for the controller's banner. Example: `charter controller origins list --controller
+    lubpur`"""
+    with unit_of_work() as session:
+        for origin in OriginService(session).list(controller):
+            typer.echo(origin)
+
+
+@origins_app.command("remove")
+def remove_origin(controller: ControllerOpt, origin: str) -> None:
+    """Stop allowing an origin. Example: `charter controller origins remove --controller lubpur
+    https://old.lubpur.com`"""
+    with unit_of_work() as session:
+        OriginService(session).remove(controller, origin, actor=CLI_ACTOR)
+    console.print(f"{origin} removed")
 
 
 @controller_app.command("create")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from charter.accounts.services import ControllerService
 from charter.audit.services import AuditLog
-from charter.cli import accounts, datamap, demo, incidents, operations, outbox, policy, retention
+from charter.cli import accounts, consent, datamap, demo, incidents, operations, outbox, policy, retention, worker
 from charter.cli.shell import console, fail, unit_of_work
 from charter.core.db import make_engine
 from charter.core.errors import CharterError
@@ -27,6 +27,8 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(operations.app, name="operations")
 app.command()(outbox.devmail)
+app.add_typer(consent.consent_app, name="consent")
+app.command()(worker.worker)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.command()(demo.demo)

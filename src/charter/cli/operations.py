@@ -299,13 +299,17 @@ def changes_list(controller: ControllerOpt) -> None:
 
 
 @changes_app.command("run")
-def changes_run() -> None:
+def changes_run(controller: Annotated[str | None, typer.Option(help="one controller; all when omitted")] = None
+                ) -> None:
     """Send the notices that are due now (policy changes, lifted disclosure restrictions) and apply policy changes
     whose date has come. `charter serve` does this by itself every minute.
 
     Example: `charter operations changes run`
     """
     with database() as sessions:
-        done = run_due_notices(sessions, keyring(), base_url=load_settings().base_url)
+        done = run_due_notices(sessions, keyring(), base_url=load_settings().base_url, controller_id=controller)
     console.print(f"disclosure notices: {done.disclosures}; policy changes notified: {done.changes_notified}; "
-                  f"taking effect: {done.changes_effective}")
+                  f"taking effect: {done.changes_effective}" + (f"; [red]failed: {done.failed}[/]" if done.failed
+                                                                  else ""))
+    if done.failed:
+        raise typer.Exit(1)

@@ -111,9 +111,9 @@ def hold(
             if found is None:
                 raise fail(CharterError("no person with that email is known to Charter", field="subject_email"))
             subject_id = found.id
-        placed = LegalHolds(session).place(controller, dataset=dataset, collection=collection, subject_id=subject_id,
-                                           reason=reason, expires_at=until.replace(tzinfo=until.tzinfo or dt.UTC),
-                                           actor=by or who())
+        placed = LegalHolds(session, keyring()).place(
+            controller, dataset=dataset, collection=collection, subject_id=subject_id, reason=reason,
+            expires_at=until.replace(tzinfo=until.tzinfo or dt.UTC), actor=by or who())
     console.print(f"legal hold {placed.id} placed until {placed.expires_at:%Y-%m-%d %H:%M} UTC")
 
 
@@ -125,7 +125,7 @@ def release(hold_id: str, controller: ControllerOpt,
     Example: `charter retention release 6f1c… --controller lubpur`
     """
     with unit_of_work() as session:
-        LegalHolds(session).release(controller, hold_id, actor=by or who())
+        LegalHolds(session, keyring()).release(controller, hold_id, actor=by or who())
     console.print(f"legal hold {hold_id} released")
 
 
@@ -138,7 +138,7 @@ def holds(controller: ControllerOpt,
     """
     with unit_of_work() as session:
         table = Table("id", "dataset", "collection", "subject", "until", "placed by", "released", "reason")
-        for h in LegalHolds(session).holds(controller, include_ended=all_):
+        for h in LegalHolds(session, keyring()).holds(controller, include_ended=all_):
             table.add_row(h.id, h.dataset, h.collection or "(all)", h.subject_id or "(everyone)",
                           f"{h.expires_at:%Y-%m-%d %H:%M}", h.placed_by,
                           f"{h.released_at:%Y-%m-%d} by {h.released_by}" if h.released_at else "", h.reason)

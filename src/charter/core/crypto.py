@@ -42,6 +42,14 @@ class Keyring:
     keys: dict[str, bytes]
     index_key: bytes
     retired: list[str] = field(default_factory=list)
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False, compare=False)
+    """One AESGCM per key id: building one runs the key schedule, which costs more than a short encryption."""
+
+    def _cipher(self, kid: str) -> AESGCM:
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            cipher = self._ciphers[kid] = AESGCM(self.keys[kid])
+        return cipher
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -77,17 +85,16 @@ class Keyring:
 
     def encrypt(self, plaintext: str, context: str) -> str:
         nonce = os.urandom(_NONCE)
-        sealed = AESGCM(self.keys[self.active]).encrypt(nonce, plaintext.encode("utf-8"), context.encode())
+        sealed = self._cipher(self.active).encrypt(nonce, plaintext.encode("utf-8"), context.encode())
         return f"{self.active}:{_b64(nonce + sealed)}"
 
     def decrypt(self, token: str, context: str) -> str:
         kid, _, body = token.partition(":")
-        key = self.keys.get(kid)
-        if key is None:
+        if kid not in self.keys:
             raise KeyringError(f"no key {kid!r} in the keyring", fix="Restore the keyring that encrypted it.")
         raw = _unb64(body)
         try:
-            return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode()).decode("utf-8")
+            return self._cipher(kid).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode()).decode("utf-8")
         except InvalidTag as exc:
             raise KeyringError("a stored value failed authentication", fix="It was altered or moved.") from exc
 

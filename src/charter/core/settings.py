@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     notices_interval: float = 60.0
     """Seconds between checks for notices that have fallen due (lifted disclosure restrictions, policy changes)."""
 
+    # Data-subject request tasks.
+    request_worker: bool = True
+    """Whether `charter serve` runs request tasks in-process (ignored when a broker is configured)."""
+    broker_url: str | None = None
+    """`amqp://…` (RabbitMQ) or `redis://…`: `charter serve` sends tasks there, `charter worker` runs them."""
+    queue_name: str = "charter"
+    task_lease: float = 60.0
+    """Seconds a running task is leased to its worker before the sweeper hands it out again."""
+    sweep_interval: float = 5.0
+
 
 def load_settings() -> Settings:
     return Settings()

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from charter.announcements import Announcements, FanOut, Recipient, fan_out, offered_languages, policy_in_force
+from charter.announcements import (
+    Announcements,
+    Audience,
+    FanOut,
+    Recipient,
+    fan_out,
+    offered_languages,
+    policy_in_force,
+)
 from charter.announcements.audience import LanguageOf
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
@@ -347,7 +355,8 @@ class IncidentNotices:
     def _recipients(self, notice: IncidentNotice, rows: Sequence[AffectedPerson],
                     firsts: set[int]) -> Iterator[Recipient]:
         wanted = {CHANNELS[c] for c in notice.channels}
-        language_of = self._languages(notice.controller_id)
+        language_of = self.language_of or Audience(self.session, self.keyring).languages_of(
+            notice.controller_id, {row.subject_id for row in rows})
         context = affected_context(notice.controller_id)
         for row in rows:
             language = language_of(row.subject_id)
@@ -357,12 +366,6 @@ class IncidentNotices:
                                 language, f"{row.kind}:{row.index_hash[:32]}")
             if Channel.IN_APP in wanted and row.subject_id is not None and row.id in firsts:
                 yield Recipient(Channel.IN_APP, None, row.subject_id, language, f"in_app:{row.subject_id}")
-
-    def _languages(self, controller_id: str) -> LanguageOf:
-        if self.language_of is not None:
-            return self.language_of
-        default = offered_languages(policy_in_force(self.session, controller_id))[0]
-        return lambda _subject: default
 
     def _params(self, notice: IncidentNotice, incident: Incident) -> Callable[[Lang], Mapping[str, object]]:
         required = {e.code: e for e in required_elements(_policy(self.session, notice.controller_id))}

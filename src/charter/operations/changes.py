@@ -21,25 +21,21 @@ from sqlalchemy.orm import Session
 from charter.announcements import Announcements, Audience, fan_out
 from charter.announcements.audience import LanguageOf
 from charter.audit.services import AuditLog
+from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.i18n import Text
+from charter.decisions.services import load_terms
 from charter.operations.models import ChangeStatus, PolicyChange
 from charter.outbox import Outbox
 from charter.policy.diff import Change, PolicyDiff, diff_policies
 from charter.policy.models import PolicyVersionRecord
-from charter.policy.schema import PolicyVersion
 from charter.policy.services import as_policy
 
-__all__ = ["EDITORIAL", "PolicyChanges", "Renewal", "is_material", "material_changes", "no_renewal",
-           "schedule_change"]
+__all__ = ["EDITORIAL", "PolicyChanges", "is_material", "material_changes", "schedule_change"]
 
 EDITORIAL = frozenset({"version", "effective"})
 """Changes that alter no promise: a new label and a new date are what every version has."""
-
-Renewal = Callable[[Session, str, PolicyVersion, Sequence[str]], int]
-"""Moves the consents the new version needs renewed to "needs re-consent"; returns how many."""
-
 
 def material_changes(diff: PolicyDiff) -> list[Change]:
     return [c for c in diff.changes if c.path not in EDITORIAL]
@@ -49,10 +45,6 @@ def is_material(diff: PolicyDiff) -> bool:
     """Anything beyond the version label and date: the policy says material changes are told before they apply,
     and the diff tells which of them need consent again."""
     return bool(material_changes(diff))
-
-
-def no_renewal(_session: Session, _controller_id: str, _policy: PolicyVersion, _purposes: Sequence[str]) -> int:
-    return 0
 
 
 def schedule_change(session: Session, controller_id: str, record: PolicyVersionRecord, *, actor: str,
@@ -89,13 +81,12 @@ def schedule_change(session: Session, controller_id: str, record: PolicyVersionR
 
 class PolicyChanges:
     def __init__(self, session: Session, keyring: Keyring, *, outbox: Outbox | None = None,
-                 language_of: LanguageOf | None = None, renew: Renewal = no_renewal,
-                 base_url: str = "http://127.0.0.1:8000", clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 language_of: LanguageOf | None = None, base_url: str = "http://127.0.0.1:8000",
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.session = session
         self.keyring = keyring
         self.outbox = outbox or Outbox(session, keyring)
         self.language_of = language_of
-        self.renew = renew
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.audit = AuditLog(session)
@@ -137,16 +128,19 @@ class PolicyChanges:
             q = q.where(PolicyChange.controller_id == controller_id)
         due = list(self.session.execute(q.order_by(PolicyChange.effective)).scalars())
         for change in due:
-            record = self.session.execute(select(PolicyVersionRecord).where(
-                PolicyVersionRecord.controller_id == change.controller_id,
-                PolicyVersionRecord.version == change.to_version)).scalar_one()
-            change.renewals = self.renew(self.session, change.controller_id, as_policy(record),
-                                         change.purposes) if change.needs_consent else 0
+            change.renewals = self._renew(change, actor) if change.needs_consent else 0
             change.status, change.effective_at = ChangeStatus.EFFECTIVE.value, self.clock()
             self.audit.record(change.controller_id, actor=actor, action="policy_change.effective",
                               target=f"policy_change:{change.id}",
                               data={"version": change.to_version, "renewals": change.renewals})
         return due
+
+    def _renew(self, change: PolicyChange, actor: str) -> int:
+        """The consent ledger's own mechanism: a `supersede` event for every granted consent older than the version
+        that asks for it again, so the person is asked before their data is used that way (PIPL art. 14)."""
+        terms = load_terms(self.session, change.controller_id, self.clock().date())
+        return len(ConsentLedger(self.session, self.keyring).supersede_outdated(change.controller_id, terms,
+                                                                               actor=actor))
 
     def upcoming(self, controller_id: str) -> PolicyChange | None:
         """The next change not yet in effect: what the banner and the privacy centre show."""

@@ -46,6 +46,9 @@ TEMPLATES: dict[str, TemplateSpec] = {s.id: s for s in (
     _spec("request_received", "reference request_type", "due_date"),
     _spec("request_completed", "reference request_type", "held_items"),
     _spec("request_refused", "reference request_type ground", "explanation"),
+    _spec("decision_explanation", "reference request_type decision outcome logic_version made_on explanation",
+          "inputs"),
+    _spec("recipient_notice", "reference action categories ack_token"),
     _spec("policy_change", "effective changes", "needs_consent policy_url"),
     # The elements each jurisdiction requires are enforced by the incident notices (issue 8), not here.
     _spec("breach_notice", "elements contact", "occurred"),

@@ -37,7 +37,7 @@ class PromiseCoverage:
     by: str
 
 
-_P, _N = CoverageStatus.PARTIAL, CoverageStatus.NOT_YET
+_E, _P, _N = CoverageStatus.ENFORCED, CoverageStatus.PARTIAL, CoverageStatus.NOT_YET
 
 # What exists: policy schema/check/diff/render (tests/policy), jurisdiction rule packs (tests/jurisdictions),
 # encrypted identities with blind index (tests/subjects), hash-chained audit log (tests/audit), argon2id staff
@@ -46,6 +46,14 @@ _P, _N = CoverageStatus.PARTIAL, CoverageStatus.NOT_YET
 _CHECK = "charter.policy.check"
 _DIFF = "charter.policy.diff classifies material changes (test: tests/policy/test_diff.py)"
 _CONSENT = "consent ledger (issue 3)"
+_T_CONSENTS = "tests/web/test_consents_api.py"
+_T_DECISIONS = "tests/web/test_decisions_api.py"
+_T_BANNER = "tests/web/test_banner_api.py, tests/browser/test_banner.py"
+_BANNER = (
+    "charter.consent.banner and /static/charter-consent.js: categories from the policy, nothing non-essential set "
+    "or run before the choice, the choice recorded in the ledger and changeable from a link, GPC applied "
+    f"(tests: {_T_BANNER})"
+)
 _REQUESTS = "requests (issue 4)"
 _CENTRE = "privacy centre (issue 5)"
 _RETENTION = "retention/incidents (issue 8)"
@@ -71,27 +79,34 @@ REGISTRY: dict[str, Enforcement] = {
     "LAN-COLLECT-USAGE": Enforcement(
         _N, f"{_RETENTION}: access-log dataset with a retention rule; exports: {_REQUESTS}"
     ),
-    "LAN-COLLECT-OPTIONAL": Enforcement(_N, f"{_CONSENT}: refusing an optional purpose never blocks basic service"),
-    "LAN-COOKIES": Enforcement(_N, f"{_CENTRE}: consent banner recording the cookie choice server-side"),
-    "LAN-USE": Enforcement(
+    "LAN-COLLECT-OPTIONAL": Enforcement(
         _P,
-        f"{_CHECK} requires every purpose to name a legal basis and a consistent consent kind (test: "
-        f"tests/policy/test_check.py); per-subject decisions: {_CONSENT}",
+        "charter.decisions never lets a declined optional purpose refuse an essential one (PIPL art. 16) (tests: "
+        f"{_T_DECISIONS}, tests/decisions/test_core.py); ID photo encryption in the host's stores: {_REQUESTS}",
+    ),
+    "LAN-COOKIES": Enforcement(_E, _BANNER),
+    "LAN-USE": Enforcement(
+        _E,
+        f"{_CHECK} requires every purpose to name a legal basis; POST /v1/decisions answers per subject and purpose "
+        f"with the basis (tests: tests/policy/test_check.py, {_T_DECISIONS}, tests/sdk/test_client.py)",
     ),
     "LAN-NEW-PURPOSE": Enforcement(
-        _P, f"{_DIFF}: a new consent purpose needs fresh consent; denial until it is given: {_CONSENT}"
+        _E, f"{_DIFF}; a purpose nobody consented to is denied with ask_consent until consent is recorded "
+            f"(test: {_T_DECISIONS})"
     ),
     "LAN-SHARE": Enforcement(
         _P,
-        f"{_CHECK} requires every recipient to carry the PIPL art. 23 fields and an agreement (test: "
-        f"tests/policy/test_check.py); sharing decision and disclosure log: {_CONSENT}",
+        f"{_CHECK} requires every recipient to carry the PIPL art. 23 fields and an agreement; the sharing decision "
+        f"checks the recipient's purposes, record, agreement and separate consent (tests: tests/policy/test_check.py,"
+        f" {_T_DECISIONS}, tests/decisions/test_core.py); the disclosure log in access exports: {_REQUESTS}",
     ),
     "LAN-MERGER": Enforcement(_N, "controller transfer with notices (issue 8)"),
     "LAN-LEGAL-DISCLOSURE": Enforcement(_N, "compelled-disclosure record and notice (issue 8)"),
     "LAN-STORAGE-HK": Enforcement(
         _P,
-        f"{_CHECK} flags a recipient region outside the storage regions without a cross-border basis (test: "
-        f"tests/policy/test_check.py); {_DATAMAP_REGION}; the transfer gate: {_CONSENT}",
+        f"{_CHECK} flags a recipient region outside the storage regions without a cross-border basis; the transfer "
+        f"decision denies without a mechanism, separate consent and an impact assessment (tests: "
+        f"tests/policy/test_check.py, {_T_DECISIONS}); {_DATAMAP_REGION}",
     ),
     "LAN-RETENTION": Enforcement(_N, f"{_RETENTION}: retention rules, sweeps and legal holds"),
     "LAN-ACCOUNT-LINK": Enforcement(
@@ -103,22 +118,44 @@ REGISTRY: dict[str, Enforcement] = {
     "LAN-SECURITY": Enforcement(_P, _SECURITY),
     "LAN-BREACH": Enforcement(_N, f"{_RETENTION}: incident workflow, notices and regulator report"),
     "LAN-RIGHTS": Enforcement(_N, f"{_REQUESTS}; self-service in the {_CENTRE}"),
-    "LAN-VERIFY": Enforcement(_N, f"{_REQUESTS}: verification before execution, refusals with a ground"),
-    "LAN-LIMITS": Enforcement(_N, f"{_REQUESTS}: held items reported to the person"),
-    "LAN-WITHDRAW": Enforcement(_N, f"{_CONSENT}: withdrawal per purpose; cancellation: {_REQUESTS}"),
+    "LAN-VERIFY": Enforcement(
+        _P,
+        "charter.requests: six-digit code (hashed, 10 min, lockout) or single-use host assertion before any "
+        "task runs; refusal only with an enumerated ground (tests: tests/requests/test_verification.py, "
+        "tests/requests/test_runner.py)",
+    ),
+    "LAN-LIMITS": Enforcement(
+        _P,
+        "charter.requests: retention-locked fields become held items with their reason, told to the person "
+        "(test: tests/requests/test_runner.py); legal holds: issue 8",
+    ),
+    "LAN-WITHDRAW": Enforcement(
+        _P, f"withdrawal per purpose in one call, effective in the next decision (tests: {_T_CONSENTS}, "
+            f"tests/sdk/test_client.py); cancellation: {_REQUESTS}"
+    ),
     "LAN-CHANGE": Enforcement(
         _P,
         f"{_DIFF}; the privacy centre announces a version before its effective date, with what changes (test: "
-        "tests/web/center/test_policy.py); notices by email and the host's banner: outbox",
+        "tests/web/center/test_policy.py); the banner asks again after a change needing fresh consent (test: "
+        "tests/browser/test_banner.py); notices by email: outbox",
     ),
     # Lubpur
     "LUB-ACCEPT": Enforcement(
         _P,
-        "charter.policy.hashing gives each version its content hash (test: tests/policy/test_hashing.py); "
-        f"recording acceptance at registration: {_CONSENT}",
+        "every consent records the exact policy version and content hash, and a consent under a version older than "
+        f"a material change is denied as needs_reconsent (tests: tests/policy/test_hashing.py, {_T_CONSENTS}); "
+        f"acceptance of the statement as a whole at registration: {_CENTRE}",
     ),
-    "LUB-ACCOUNT-SECURITY": Enforcement(_N, f"{_CONSENT}: suspended accounts in decisions"),
-    "LUB-SUBSCRIBE": Enforcement(_N, f"{_CONSENT}: marketing consent with double opt-in and one-click unsubscribe"),
+    "LUB-ACCOUNT-SECURITY": Enforcement(
+        _P, f"suspension and unsuspension, audited, deny non-essential processing (tests: {_T_DECISIONS}, "
+            "tests/sdk/test_client.py); refusing the login itself: the Lubpur platform"
+    ),
+    "LUB-SUBSCRIBE": Enforcement(
+        _P,
+        "marketing email is its own consent purpose, its decisions carry unsubscribe_link, and withdrawal (method "
+        f"unsubscribe_link) takes effect at once (tests: {_T_DECISIONS}, tests/sdk/test_client.py); the double "
+        "opt-in mail and the unsubscribe page: outbox (issue 8) and the Lubpur platform",
+    ),
     "LUB-PRINCIPLES": Enforcement(
         _P,
         f"{_CHECK} rejects a purpose or recipient naming an undeclared category (test: "
@@ -126,30 +163,37 @@ REGISTRY: dict[str, Enforcement] = {
     ),
     "LUB-CATEGORIES": Enforcement(_N, f"{_REQUESTS}: each category mapped to where it is stored and exported"),
     "LUB-THIRD-PARTY-INFO": Enforcement(_N, f"{_REQUESTS}: attestation and export/erasure for the other person"),
-    "LUB-COOKIE-COLLECT": Enforcement(_N, f"{_CENTRE}: consent banner (as LAN-COOKIES)"),
+    "LUB-COOKIE-COLLECT": Enforcement(_E, f"as LAN-COOKIES: {_BANNER}"),
     "LUB-USE": Enforcement(
         _P,
-        f"{_CHECK} validates the declared purposes (test: tests/policy/test_check.py); de-identified analytics "
-        "exports (issue 8)",
+        f"{_CHECK} validates the declared purposes; analytics decisions carry the deidentify obligation (tests: "
+        f"tests/policy/test_check.py, {_T_DECISIONS}); the de-identification transform (issue 8)",
     ),
-    "LUB-CONSENT-DURATION": Enforcement(_N, f"{_CONSENT}: consent state per purpose with history"),
+    "LUB-CONSENT-DURATION": Enforcement(
+        _E, f"consent state per purpose with its full history; a new purpose has no consent until asked (tests: "
+            f"{_T_CONSENTS}, {_T_DECISIONS})"
+    ),
     "LUB-EXCEPTIONS": Enforcement(
-        _P,
-        "every legal basis of PIPL art. 13 is in the schema and in charter.jurisdictions (tests: "
-        f"tests/policy, tests/jurisdictions); decisions that name their basis: {_CONSENT}",
+        _E,
+        "every PIPL art. 13 basis is in the schema and charter.jurisdictions; decisions say which basis and which of "
+        f"the policy's legal exceptions they rest on (tests: tests/jurisdictions, {_T_DECISIONS})",
     ),
     "LUB-SHUTDOWN": Enforcement(_N, "cease-operations procedure (issue 8)"),
-    "LUB-BEACONS": Enforcement(_N, f"{_CONSENT}: open/click tracking as its own purpose, left out for refusers"),
+    "LUB-BEACONS": Enforcement(
+        _P, f"email tracking is its own purpose and email decisions carry no_tracking for those without it (test: "
+            f"{_T_DECISIONS}); leaving pixels and tracked links out of the mail: outbox (issue 8)"
+    ),
     "LUB-SHARE": Enforcement(
-        _P,
-        f"{_CHECK} requires recipients' PIPL art. 23 fields and separate consent for sensitive categories "
-        f"(test: tests/policy/test_check.py); sharing decision: {_CONSENT}",
+        _E,
+        f"{_CHECK} requires recipients' PIPL art. 23 fields and separate consent for sensitive categories; the "
+        "sharing decision needs a complete recipient record with an agreement and separate consent for another "
+        f"handler (tests: tests/policy/test_check.py, {_T_DECISIONS}, tests/decisions/test_core.py)",
     ),
     "LUB-TRANSFER": Enforcement(_N, "controller transfer (as LAN-MERGER) (issue 8)"),
     "LUB-PUBLIC": Enforcement(
         _P,
-        f"{_CHECK} requires separate consent for a public-disclosure purpose (test: tests/policy/test_check.py); "
-        f"logging of disclosures: {_CONSENT}",
+        f"{_CHECK} requires separate consent for a public-disclosure purpose and the publish decision needs it "
+        f"(tests: tests/policy/test_check.py, {_T_DECISIONS}); logging violation disclosures (issue 8)",
     ),
     "LUB-DEIDENTIFIED": Enforcement(_N, "de-identification transform and check (issue 8)"),
     "LUB-SECURITY": Enforcement(_P, f"{_SECURITY}; retention: {_RETENTION}"),
@@ -157,9 +201,21 @@ REGISTRY: dict[str, Enforcement] = {
         _N, f"{_RETENTION}: notices checked for every element charter.jurisdictions requires before sending"
     ),
     "LUB-ACCESS": Enforcement(_N, f"{_CENTRE} pages; machine-readable export: {_REQUESTS}"),
-    "LUB-RECTIFY": Enforcement(_N, f"{_REQUESTS}: rectification propagated to every store"),
-    "LUB-DELETE": Enforcement(_N, f"{_REQUESTS}: erasure across datasets and recipients, acknowledgements tracked"),
-    "LUB-WITHDRAW": Enforcement(_N, f"{_CONSENT}: withdrawal effective at once, history kept"),
+    "LUB-RECTIFY": Enforcement(
+        _P,
+        "charter.requests: rectification propagated to every store holding the category and to recipients "
+        "(test: tests/requests/test_runner.py)",
+    ),
+    "LUB-DELETE": Enforcement(
+        _P,
+        "charter.requests: erasure across SQLite/PostgreSQL/MariaDB/Redis, recipients from the disclosure log "
+        "notified with tracked acknowledgement (tests: tests/requests/test_runner.py, "
+        "tests/requests/test_crash.py); HTTP tests: not yet",
+    ),
+    "LUB-WITHDRAW": Enforcement(
+        _E, f"withdrawal appends an event, takes effect in the next decision and never rewrites history (tests: "
+            f"{_T_CONSENTS}, tests/sdk/test_client.py, tests/consent/test_services.py)"
+    ),
     "LUB-CANCEL": Enforcement(_N, f"{_REQUESTS}: cancellation ending in erasure/anonymisation"),
     "LUB-AUTOMATED": Enforcement(_N, f"{_REQUESTS}: recorded automated decisions, explanation and appeal"),
     "LUB-VERIFY": Enforcement(
@@ -167,16 +223,22 @@ REGISTRY: dict[str, Enforcement] = {
         f"{_REQUESTS}: verification and refusals; the six grounds exist in charter.jurisdictions and "
         f"{_CHECK} accepts only known grounds (test: tests/policy/test_check.py)",
     ),
-    "LUB-MINORS": Enforcement(_N, f"{_CONSENT}: minor flag and guardian consent"),
+    "LUB-MINORS": Enforcement(
+        _E,
+        "date of birth or age band at registration; under the threshold decisions need a guardian-consent record "
+        f"with every field; a policy may refuse minors outright (tests: {_T_CONSENTS}, tests/subjects/test_age.py,"
+        " tests/sdk/test_client.py)",
+    ),
     "LUB-STORAGE-CN": Enforcement(
         _P,
-        f"{_CHECK} requires explicit consent among the cross-border bases for data leaving the mainland (test: "
-        f"tests/policy/test_check.py); {_DATAMAP_REGION}; the transfer gate: {_CONSENT}",
+        f"{_CHECK} requires explicit consent among the cross-border bases; the transfer decision needs a mechanism, "
+        f"separate consent and an impact assessment (tests: tests/policy/test_check.py, {_T_DECISIONS}); "
+        f"{_DATAMAP_REGION}",
     ),
     "LUB-CHANGE": Enforcement(
         _P,
-        f"{_DIFF}: a reduced right needs fresh consent; every version and a readable diff are public in the "
-        f"privacy centre (test: tests/web/center/test_policy.py); the re-consent prompt: {_CENTRE}",
+        f"{_DIFF}: a reduced right needs fresh consent and the banner asks again (test: tests/browser/test_banner.py);"
+        " every version and a readable diff are public in the privacy centre (test: tests/web/center/test_policy.py)",
     ),
     "LUB-CONTACT": Enforcement(
         _P,

@@ -10,14 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
+from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
 from charter.datamap.services import DataMapStore, as_datamap
 from charter.retention.models import LegalHold, RetentionRun
 from charter.retention.rules import HoldScope
 from charter.subjects.models import Subject
+from charter.subjects.services import SubjectDirectory
 
-__all__ = ["LegalHolds", "RetentionRuns", "aware"]
+__all__ = ["HOLD_REASON", "LegalHolds", "RetentionRuns", "aware"]
 
 MAX_REASON = 2000
 
@@ -27,17 +29,22 @@ def aware(at: dt.datetime) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
+HOLD_REASON = "legal_hold"
+"""The restriction code a hold on one person's rows sets: kept data is used for nothing but storage and security."""
+
+
 class LegalHolds:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, keyring: Keyring) -> None:
         self.session = session
         self.audit = AuditLog(session)
+        self.subjects = SubjectDirectory(session, keyring)
 
     def place(self, controller_id: str, *, dataset: str, reason: str, expires_at: dt.datetime, actor: str,
               collection: str | None = None, subject_id: str | None = None,
               now: dt.datetime | None = None) -> LegalHold:
         """Suspend deletion of a dataset (or one collection of it, or one person's rows there) until `expires_at`.
 
-        Example: `LegalHolds(session).place("acme", dataset="shop_db", collection="orders", reason="Tax audit
+        Example: `LegalHolds(session, keyring).place("acme", dataset="shop_db", collection="orders", reason="Tax audit
         2025-17", expires_at=datetime(2026, 6, 30, tzinfo=UTC), actor="dpo@acme.example")`
         """
         reason = reason.strip()
@@ -63,6 +70,9 @@ class LegalHolds:
         self.audit.record(controller_id, actor=actor, action="legal_hold.placed", target=f"legal_hold:{hold.id}",
                           data={"dataset": dataset, "collection": collection, "subject_id": subject_id,
                                 "expires_at": expires.isoformat()})
+        if subject_id is not None:
+            # PIPL art. 47, last paragraph: data kept beyond its purpose is stored and secured, nothing else.
+            self.subjects.restrict(controller_id, subject_id, HOLD_REASON, actor=actor)
         return hold
 
     def _check_scope(self, controller_id: str, dataset: str, collection: str | None) -> None:
@@ -87,7 +97,24 @@ class LegalHolds:
             raise Conflict("this hold was already released", fix="Nothing to do.")
         hold.released_at, hold.released_by = utcnow(), actor
         self.audit.record(controller_id, actor=actor, action="legal_hold.released", target=f"legal_hold:{hold.id}")
+        if hold.subject_id is not None:
+            self._lift_if_unheld(controller_id, hold.subject_id, utcnow(), actor)
         return hold
+
+    def lift_lapsed(self, controller_id: str, now: dt.datetime, *, actor: str) -> list[str]:
+        """Lift the restriction a hold set on people whose holds have all ended; the ids of those lifted."""
+        restricted = self.session.execute(select(Subject.id).where(
+            Subject.controller_id == controller_id, Subject.restriction_reason == HOLD_REASON)).scalars().all()
+        return [s for s in restricted if self._lift_if_unheld(controller_id, s, now, actor)]
+
+    def _lift_if_unheld(self, controller_id: str, subject_id: str, now: dt.datetime, actor: str) -> bool:
+        subject = self.session.get(Subject, subject_id)
+        if subject is None or subject.restriction_reason != HOLD_REASON:
+            return False  # restricted for another reason (a request, say): not the hold's to lift
+        if any(h.subject_id == subject_id for h in self.holds(controller_id, now=now)):
+            return False
+        self.subjects.lift_restriction(controller_id, subject_id, actor=actor)
+        return True
 
     def get(self, controller_id: str, hold_id: str) -> LegalHold:
         hold = self.session.get(LegalHold, hold_id)

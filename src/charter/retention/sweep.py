@@ -14,6 +14,7 @@ report.rows_deleted, report.outcomes[0].status
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from charter.subjects.services import SubjectDirectory
 __all__ = ["Outcome", "RetentionSweep", "SweepProgress", "SweepReport"]
 
 SWEEP_ACTOR = "retention-sweep"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -143,7 +145,14 @@ class RetentionSweep:
         """Sweep every controller that has published a data map."""
         with transaction(self.sessions) as session:
             ids = list(session.execute(select(DataMapVersionRecord.controller_id).distinct()).scalars())
-        return [self.run(cid, dry_run=dry_run, actor=actor) for cid in sorted(ids)]
+        reports = []
+        for cid in sorted(ids):
+            try:
+                reports.append(self.run(cid, dry_run=dry_run, actor=actor))
+            except Exception:
+                # One controller's failure (its keyring entry, its database) must not stop the others' sweeps.
+                log.exception("retention sweep of controller %s failed", cid)
+        return reports
 
     # ---------------------------------------------------------------------------------------------------------
 
@@ -164,7 +173,7 @@ class RetentionSweep:
     def _load(self, controller_id: str, now: dt.datetime) -> _Loaded:
         with transaction(self.sessions) as session:
             record = DataMapStore(session).current(controller_id)
-            holds = LegalHolds(session).in_force(controller_id, now)
+            holds = LegalHolds(session, self.keyring).in_force(controller_id, now)
             directory = SubjectDirectory(session, self.keyring)
             identities: dict[str, dict[str, list[str]]] = {}
             for subject_id in {h.subject_id for h in holds if h.subject_id is not None}:
@@ -207,6 +216,8 @@ class RetentionSweep:
             rows_deleted=report.rows_deleted, rows_changed=report.rows_changed, errors=report.errors,
             outcomes=[o.as_json() for o in report.outcomes], actor=actor))
         session.flush()
+        if not report.is_dry_run:
+            LegalHolds(session, self.keyring).lift_lapsed(report.controller_id, report.started_at, actor=actor)
         action = {"sweep": "retention.swept", "shutdown": "retention.shutdown_erased"}[report.kind]
         if report.is_dry_run:
             action = f"{action}_dry_run"

@@ -1,8 +1,8 @@
 """retention, legal holds, incidents, announcements and once-in-a-lifetime operations
 
 Revision ID: 0007
-Revises: 0005
-Create Date: 2026-11-22 00:46:23.168983
+Revises: 0006
+Create Date: 2026-11-22 00:54:21.606649
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

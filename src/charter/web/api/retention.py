@@ -11,42 +11,43 @@ from charter.core.secrets import Secrets
 from charter.retention import LegalHolds, RetentionRuns, RetentionSweep
 from charter.retention.schemas import HoldIn, HoldOut, RunOut, SweepIn
 from charter.subjects.services import SubjectDirectory
-from charter.web.deps import DbSession, SecretKey, get_keyring
+from charter.web.deps import DbSession, KeyringDep, SecretKey, get_keyring
 
 router = APIRouter(tags=["retention"])
 
 
 @router.post("/v1/holds", status_code=201, response_model=HoldOut)
-def place_hold(body: HoldIn, request: Request, session: DbSession, key: SecretKey) -> HoldOut:
+def place_hold(body: HoldIn, session: DbSession, key: SecretKey, keyring: KeyringDep) -> HoldOut:
     """Place a legal hold: deletion of what it covers (a dataset, a collection, optionally one person's rows there)
     is suspended until `expires_at`."""
     subject_id = body.subject_id
     if body.identity is not None:
-        found = SubjectDirectory(session, get_keyring(request)).find(key.controller_id, body.identity.kind,
-                                                                     body.identity.value)
+        found = SubjectDirectory(session, keyring).find(key.controller_id, body.identity.kind, body.identity.value)
         if found is None:
             raise CharterError("no person with that identity is known to Charter", field="identity")
         subject_id = found.id
-    hold = LegalHolds(session).place(key.controller_id, dataset=body.dataset, collection=body.collection,
-                                     subject_id=subject_id, reason=body.reason, expires_at=body.expires_at,
-                                     actor=body.placed_by or f"api_key:{key.key_id}")
+    hold = LegalHolds(session, keyring).place(key.controller_id, dataset=body.dataset, collection=body.collection,
+                                              subject_id=subject_id, reason=body.reason, expires_at=body.expires_at,
+                                              actor=body.placed_by or f"api_key:{key.key_id}")
     return HoldOut.of(hold)
 
 
 @router.get("/v1/holds", response_model=list[HoldOut])
-def list_holds(session: DbSession, key: SecretKey,
+def list_holds(session: DbSession, key: SecretKey, keyring: KeyringDep,
                include_ended: Annotated[bool, Query(alias="all")] = False) -> list[HoldOut]:
-    return [HoldOut.of(h) for h in LegalHolds(session).holds(key.controller_id, include_ended=include_ended)]
+    holds = LegalHolds(session, keyring).holds(key.controller_id, include_ended=include_ended)
+    return [HoldOut.of(h) for h in holds]
 
 
 @router.get("/v1/holds/{hold_id}", response_model=HoldOut)
-def get_hold(hold_id: str, session: DbSession, key: SecretKey) -> HoldOut:
-    return HoldOut.of(LegalHolds(session).get(key.controller_id, hold_id))
+def get_hold(hold_id: str, session: DbSession, key: SecretKey, keyring: KeyringDep) -> HoldOut:
+    return HoldOut.of(LegalHolds(session, keyring).get(key.controller_id, hold_id))
 
 
 @router.post("/v1/holds/{hold_id}/release", response_model=HoldOut)
-def release_hold(hold_id: str, session: DbSession, key: SecretKey) -> HoldOut:
-    return HoldOut.of(LegalHolds(session).release(key.controller_id, hold_id, actor=f"api_key:{key.key_id}"))
+def release_hold(hold_id: str, session: DbSession, key: SecretKey, keyring: KeyringDep) -> HoldOut:
+    return HoldOut.of(LegalHolds(session, keyring).release(key.controller_id, hold_id,
+                                                           actor=f"api_key:{key.key_id}"))
 
 
 @router.post("/v1/retention/sweeps", status_code=201, response_model=RunOut)

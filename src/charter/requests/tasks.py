@@ -1,0 +1,177 @@
+"""Where tasks run. Thin: each carries a task id; the logic is `TaskRunner`.
+
+- `InProcessWorker` (the default, started by `charter serve`): a few daemon threads fed by an in-memory queue.
+- `DramatiqQueue` + `charter worker`: the same tasks as a Dramatiq actor over RabbitMQ (`amqp://…`) or Redis
+  (`redis://…`). The broker only carries "run task N"; the database is the source of truth.
+- `Sweeper`: every few seconds, hands out again any task that is pending but was never picked up, or running
+  with an expired lease (its worker died), so nothing stays stuck whatever happened to a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.core.db import utcnow
+from charter.requests.lifecycle import Status
+from charter.requests.models import DataRequest, RequestTask
+from charter.requests.runner import TaskRunner
+
+__all__ = ["ACTOR_NAME", "DramatiqQueue", "InProcessWorker", "Sweeper", "make_broker", "stuck_tasks"]
+
+log = logging.getLogger(__name__)
+
+ACTOR_NAME = "charter_run_task"
+
+
+class InProcessWorker:
+    """Runs tasks on daemon threads in this process: nothing else to start."""
+
+    def __init__(self, runner: TaskRunner, *, threads: int = 2) -> None:
+        self.runner = runner
+        self.threads = threads
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._idle = threading.Condition()
+        self._busy = 0
+
+    def enqueue(self, task_ids: Sequence[int]) -> None:
+        for task_id in task_ids:
+            with self._idle:
+                self._busy += 1
+            self._queue.put(task_id)
+
+    def start(self) -> None:
+        while len(self._workers) < self.threads:
+            thread = threading.Thread(target=self._loop, name=f"charter-requests-{len(self._workers)}", daemon=True)
+            thread.start()
+            self._workers.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for _ in self._workers:
+            self._queue.put(None)
+        for thread in self._workers:
+            thread.join(timeout)
+        self._workers.clear()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until every enqueued task has run (for tests, benchmarks and the CLI)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            task_id = self._queue.get()
+            if task_id is None:
+                return
+            try:
+                self.runner.run(task_id)
+            except Exception:
+                # The task stays as the database has it; the sweeper hands it out again after its lease.
+                log.exception("request task %s failed unexpectedly", task_id)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+
+def make_broker(url: str) -> dramatiq.Broker:
+    """A Dramatiq broker for `amqp://…` (RabbitMQ) or `redis://…`."""
+    if url.startswith(("amqp://", "amqps://")):
+        return RabbitmqBroker(url=url, confirm_delivery=True)
+    if url.startswith(("redis://", "rediss://")):
+        return RedisBroker(url=url)  # type: ignore[no-untyped-call]
+    raise ValueError(f"unsupported broker URL scheme in {url.split(':', 1)[0]!r}: use amqp:// or redis://")
+
+
+class DramatiqQueue:
+    """Sends task ids to the `charter_run_task` actor on `queue_name`; the same class declares the actor in the
+    worker process, where `handler` runs each task."""
+
+    def __init__(self, broker: dramatiq.Broker, *, queue_name: str = "charter",
+                 handler: Callable[[int], None] | None = None) -> None:
+        self.broker = broker
+        self.queue_name = queue_name
+        self._handler = handler
+        declare = dramatiq.actor(broker=broker, actor_name=ACTOR_NAME, queue_name=queue_name, max_retries=0,
+                                 time_limit=10 * 60 * 1000)
+        self.actor: Any = declare(self._run)
+
+    def _run(self, task_id: int) -> None:
+        if self._handler is None:
+            raise RuntimeError("this process only sends tasks")
+        self._handler(task_id)
+
+    def enqueue(self, task_ids: Sequence[int]) -> None:
+        for task_id in task_ids:
+            self.actor.send(task_id)
+
+
+def stuck_tasks(session: Session, *, now: dt.datetime, pending_for: dt.timedelta, limit: int = 500) -> list[int]:
+    """The first unfinished task of each executing request that is pending since before `now - pending_for`, or
+    running with an expired lease."""
+    first = (select(RequestTask.request_id, func.min(RequestTask.position).label("position"))
+             .where(RequestTask.status.in_(("pending", "running"))).group_by(RequestTask.request_id).subquery())
+    rows = session.execute(
+        select(RequestTask.id).join(first, and_(first.c.request_id == RequestTask.request_id,
+                                                first.c.position == RequestTask.position))
+        .join(DataRequest, DataRequest.id == RequestTask.request_id)
+        .where(DataRequest.status == Status.EXECUTING.value, or_(
+            and_(RequestTask.status == "pending", RequestTask.enqueued_at < now - pending_for),
+            and_(RequestTask.status == "running", RequestTask.lease_until < now)))
+        .order_by(RequestTask.id).limit(limit)).scalars()
+    return list(rows)
+
+
+class Sweeper:
+    """Re-enqueues stuck tasks every `interval` seconds (marking them enqueued again, so one pass does not hand
+    the same task out twice)."""
+
+    def __init__(self, sessions: sessionmaker[Session], target: Any, *, interval: float = 5.0,
+                 pending_for: dt.timedelta = dt.timedelta(seconds=30)) -> None:
+        self.sessions = sessions
+        self.target = target
+        self.interval = interval
+        self.pending_for = pending_for
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sweep(self) -> list[int]:
+        with self.sessions() as session, session.begin():
+            now = utcnow()
+            ids = stuck_tasks(session, now=now, pending_for=self.pending_for)
+            for task in session.execute(select(RequestTask).where(RequestTask.id.in_(ids))).scalars():
+                if task.status == "pending":
+                    task.enqueued_at = now
+        if ids:
+            log.info("sweeper: re-enqueued %d task(s)", len(ids))
+            self.target.enqueue(ids)
+        return ids
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="charter-sweeper", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("sweep failed")

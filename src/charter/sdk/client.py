@@ -1,0 +1,227 @@
+"""`Client`: Charter's HTTP API as Python calls, over httpx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from charter.decisions.core import Decision, Question
+from charter.decisions.decider import Decider
+from charter.sdk.source import HttpDecisionSource
+
+__all__ = ["CharterAPIError", "Client", "ConsentRecord", "LocalDecider", "Registration"]
+
+
+class CharterAPIError(Exception):
+    """Charter refused a call: `status`, `code`, `message`, and which input `field` was wrong and how to `fix` it."""
+
+    def __init__(self, status: int, error: dict[str, Any]) -> None:
+        self.status = status
+        self.code = str(error.get("code", ""))
+        self.message = str(error.get("message", ""))
+        self.field: str | None = error.get("field")
+        self.fix: str | None = error.get("fix")
+        super().__init__(f"{status} {self.code}: {self.message}" + (f" (field {self.field})" if self.field else ""))
+
+
+@dataclass(frozen=True)
+class Registration:
+    subject_id: str
+    created: bool
+    is_minor: bool
+    needs_guardian: bool
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    record_id: str
+    seq: int
+    subject_id: str
+    purpose: str
+    action: str
+    status: str
+    at: str
+    hash: str
+
+
+def _decision(data: dict[str, Any]) -> Decision:
+    return Decision(data["allowed"], data["basis"], data["exception"], tuple(data["reasons"]),
+                    tuple(data["obligations"]), data["ask_consent"], data["purpose"], False)
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class Client:
+    """Charter's API with one controller's secret key.
+
+    `http` lets a test or an application pass its own `httpx.Client` (its base URL is then used as is).
+
+    >>> charter = Client("https://charter.example", "chk_…")
+    >>> charter.decide(subject_id, "analytics").allowed
+    False
+    """
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 5.0, http: httpx.Client | None = None) -> None:
+        self._owns_http = http is None
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._local: LocalDecider | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
+        if self._owns_http:
+            self.http.close()
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """One authenticated call; raises `CharterAPIError` for any 4xx/5xx answer."""
+        response = self.http.request(method, path, json=json, params=params, headers=self._auth)
+        if response.status_code >= 400:
+            try:
+                error = response.json().get("error", {})
+            except ValueError:
+                error = {"message": response.text}
+            raise CharterAPIError(response.status_code, error)
+        return response.json()
+
+    # --- people ---------------------------------------------------------------------------------------------
+
+    def register(self, *, email: str | None = None, phone: str | None = None, account_id: str | None = None,
+                 birth_date: str | dt.date | None = None, age_band: str | None = None) -> Registration:
+        """Find or create the person by the identities given; record their age when the service may have minors.
+
+        >>> charter.register(email="wang@example.com", birth_date="2012-03-01").needs_guardian
+        True
+        """
+        identities = [{"kind": k, "value": v} for k, v in
+                      (("email", email), ("phone", phone), ("account_id", account_id)) if v is not None]
+        body = _drop_none({"identities": identities, "age_band": age_band,
+                           "birth_date": birth_date.isoformat() if isinstance(birth_date, dt.date) else birth_date})
+        data = self.request("POST", "/v1/subjects", json=body)
+        return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
+
+    def link_visitor(self, subject_id: str, visitor_id: str) -> list[str]:
+        """At login: carry the banner choices of this browser (its `charter_consent` cookie) to the account.
+
+        >>> charter.link_visitor(subject_id, cookie_value.split(".")[1])
+        """
+        data = self.request("POST", f"/v1/subjects/{subject_id}/link-visitor", json={"visitor_id": visitor_id})
+        self._forget(subject_id)
+        return list(data["carried_over"])
+
+    def suspend(self, subject_id: str, reason: str = "user_report") -> None:
+        """Suspend the account's service (it reported unauthorised use): non-essential processing stops."""
+        self.request("POST", f"/v1/subjects/{subject_id}/suspend", json={"reason": reason})
+        self._forget(subject_id)
+
+    def unsuspend(self, subject_id: str) -> None:
+        """Lift a suspension. Example: `charter.unsuspend(subject_id)`."""
+        self.request("POST", f"/v1/subjects/{subject_id}/unsuspend")
+        self._forget(subject_id)
+
+    def restrict(self, subject_id: str, reason: str) -> None:
+        """Restrict processing to storage and security (PIPL art. 47). Example: `charter.restrict(s, "legal_hold")`."""
+        self.request("POST", f"/v1/subjects/{subject_id}/restrict", json={"reason": reason})
+        self._forget(subject_id)
+
+    # --- consent --------------------------------------------------------------------------------------------
+
+    def record_consent(self, subject_id: str, purpose: str, *, action: str = "grant", **fields: Any) -> ConsentRecord:
+        """Append a consent event; `fields` are those of `ConsentIn` (channel, method, notice, language,
+        policy_version, consent_kind, valid_until, evidence, guardian).
+
+        >>> charter.record_consent(s, "marketing_email", channel="email", method="double_opt_in",
+        ...                        evidence={"ip": "203.0.113.9", "request_id": "req-42"})
+        """
+        if isinstance(fields.get("valid_until"), dt.datetime):
+            fields["valid_until"] = fields["valid_until"].isoformat()
+        data = self.request("POST", "/v1/consents",
+                            json=_drop_none({"subject_id": subject_id, "purpose": purpose, "action": action, **fields}))
+        self._forget(subject_id)
+        return ConsentRecord(**{k: data[k] for k in ConsentRecord.__dataclass_fields__})
+
+    def withdraw(self, subject_id: str, purpose: str, **fields: Any) -> ConsentRecord:
+        """Withdraw consent in one call: it takes effect in the next decision; history is kept (PIPL art. 15).
+
+        >>> charter.withdraw(subject_id, "marketing_email", channel="email", method="unsubscribe_link")
+        """
+        fields.setdefault("method", "settings")
+        return self.record_consent(subject_id, purpose, action="withdraw", **fields)
+
+    def consents(self, subject_id: str, *, history: bool = False) -> dict[str, Any]:
+        """The current consent per purpose (and every event with `history=True`)."""
+        data: dict[str, Any] = self.request("GET", f"/v1/subjects/{subject_id}/consents",
+                                            params={"history": str(history).lower()})
+        return data
+
+    def receipt(self, record_id: str) -> dict[str, Any]:
+        """The ISO/IEC TS 27560 receipt of one event, to hand to the person."""
+        data: dict[str, Any] = self.request("GET", f"/v1/consents/{record_id}/receipt")
+        return data
+
+    # --- decisions ------------------------------------------------------------------------------------------
+
+    def decide(self, subject_id: str, purpose: str, *, kind: str = "use", category: str | None = None,
+               recipient: str | None = None, region: str | None = None, channel: str | None = None,
+               exception: str | None = None) -> Decision:
+        """Ask Charter whether to process; the answer carries the basis, reasons and obligations.
+
+        >>> d = charter.decide(s, "marketing_email", channel="email")
+        >>> d.allowed, d.obligations
+        (True, ('no_tracking', 'subject_prefix_ad', 'unsubscribe_link'))
+        """
+        body = _drop_none({"subject_id": subject_id, "purpose": purpose, "kind": kind, "category": category,
+                           "recipient": recipient, "region": region, "channel": channel, "exception": exception})
+        return _decision(self.request("POST", "/v1/decisions", json=body))
+
+    def decide_many(self, questions: list[dict[str, Any]]) -> list[Decision]:
+        """Many questions in one round trip, answered in order: `[{"subject_id": …, "purpose": …}, …]`."""
+        return [_decision(d) for d in self.request("POST", "/v1/decisions", json=questions)]
+
+    def decider(self, controller_id: str, *, refresh_every: float = 1.0) -> LocalDecider:
+        """A decider in this process: decisions from memory, refreshed from Charter every `refresh_every`
+        seconds and at once for changes made through this client.
+
+        >>> local = charter.decider("lubpur")
+        >>> local.decide(subject_id, "analytics").allowed
+        """
+        if self._local is None:
+            decider = Decider(HttpDecisionSource(self), refresh_every=refresh_every)
+            self._local = LocalDecider(controller_id, decider.start())
+        return self._local
+
+    def _forget(self, subject_id: str) -> None:
+        if self._local is not None:
+            self._local.decider.invalidate(self._local.controller_id, subject_id)
+
+
+class LocalDecider:
+    """An in-process decider for one controller, fed by Charter's API."""
+
+    def __init__(self, controller_id: str, decider: Decider) -> None:
+        self.controller_id = controller_id
+        self.decider = decider
+
+    def decide(self, subject_id: str, purpose: str, **question: str | None) -> Decision:
+        """Like `Client.decide`, answered from memory. Example: `local.decide(s, "analytics").allowed`."""
+        return self.decider.decide(self.controller_id, subject_id, Question(purpose, **question))  # type: ignore[arg-type]
+
+    def refresh(self) -> None:
+        """Follow changes made elsewhere now, instead of at the next background refresh."""
+        self.decider.refresh()
+
+    def close(self) -> None:
+        """Stop the background thread and send the decision log."""
+        self.decider.close()

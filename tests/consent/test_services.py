@@ -1,0 +1,153 @@
+"""The ledger's service layer on real databases: 50 concurrent writers on PostgreSQL, erasure tombstones, expiry,
+and tampering caught by verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.accounts.services import ControllerService
+from charter.consent.models import ConsentEvent, ConsentState
+from charter.consent.schemas import ConsentIn
+from charter.consent.services import ConsentLedger
+from charter.core.crypto import Keyring
+from charter.core.db import make_engine, session_factory, transaction
+from charter.decisions.services import load_terms
+from charter.migrations import upgrade
+from charter.policy.services import PolicyStore
+from charter.subjects.services import SubjectDirectory
+from tests.factories import example_policy_text, new_controller_id
+from tests.services import fresh_postgres_database
+
+WRITERS = 50
+ROUNDS = 6
+PURPOSES = ("analytics", "personalisation", "marketing_email", "email_tracking")
+
+
+@pytest.fixture(scope="module")
+def pg_sessions() -> Iterator[sessionmaker[Session]]:
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        engine = make_engine(url, pool_size=WRITERS + 5, max_overflow=0)
+        yield session_factory(engine)
+        engine.dispose()
+
+
+def _setup(sessions: sessionmaker[Session], keyring: Keyring, people: int) -> tuple[str, list[str]]:
+    cid = new_controller_id()
+    with transaction(sessions) as s:
+        ControllerService(s).create(cid, "Ledger Co", actor="test")
+        PolicyStore(s).publish(cid, example_policy_text(cid), source="test", actor="test")
+        directory = SubjectDirectory(s, keyring)
+        subjects = [directory.resolve(cid, "email", f"p{n}@example.com", actor="test").id for n in range(people)]
+    return cid, subjects
+
+
+def test_fifty_concurrent_writers_lose_and_duplicate_nothing(pg_sessions: sessionmaker[Session],
+                                                             keyring: Keyring) -> None:
+    cid, subjects = _setup(pg_sessions, keyring, people=5)
+    with pg_sessions() as s:
+        terms = load_terms(s, cid, dt.date.today())
+    barrier = threading.Barrier(WRITERS)
+    written: list[str] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            barrier.wait()
+            for _ in range(ROUNDS):
+                items = [ConsentIn(subject_id=rng.choice(subjects), purpose=rng.choice(PURPOSES),
+                                   action=rng.choice(["grant", "withdraw", "refuse"]))
+                         for _ in range(rng.randint(1, 3))]
+                with transaction(pg_sessions) as session:
+                    done = ConsentLedger(session, keyring).record_many(cid, items, terms, actor=f"writer:{n}")
+                with lock:
+                    written.extend(r.record_id for r in done)
+        except BaseException as exc:  # reported after the join, so one failing writer does not hang the rest
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures[:3]
+    with pg_sessions() as s:
+        ledger = ConsentLedger(s, keyring)
+        stored = s.execute(select(ConsentEvent.record_id, ConsentEvent.seq)
+                           .where(ConsentEvent.controller_id == cid).order_by(ConsentEvent.seq)).all()
+        assert sorted(r.record_id for r in stored) == sorted(written)  # none lost, none twice
+        assert [r.seq for r in stored] == list(range(1, len(written) + 1))
+        assert ledger.verify(cid).ok
+        assert ledger.projected(cid) == ledger.replayed(cid)
+        assert len(ledger.projected(cid)) <= len(subjects) * len(PURPOSES)
+
+
+def test_erasure_leaves_a_tombstone_that_still_verifies(sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    cid, (subject, other) = _setup(sessions, keyring, people=2)
+    with sessions() as s:
+        terms = load_terms(s, cid, dt.date.today())
+    with transaction(sessions) as s:
+        ledger = ConsentLedger(s, keyring)
+        kept = ledger.record(cid, ConsentIn(subject_id=other, purpose="analytics"), terms, actor="test")
+        granted = ledger.record(cid, ConsentIn(subject_id=subject, purpose="analytics",
+                                               evidence={"ip": "198.51.100.7", "user_agent": "UA"}), terms,
+                                actor="test")
+    with transaction(sessions) as s:
+        assert ConsentLedger(s, keyring).erase_subject(cid, subject, actor="test") == 1
+    with sessions() as s:
+        ledger = ConsentLedger(s, keyring)
+        assert ledger.verify(cid).ok
+        tomb = ledger.event(cid, granted.record_id)
+        assert (tomb.subject_id, tomb.salt, tomb.evidence_encrypted) == (None, None, None)
+        assert tomb.erased_at is not None
+        receipt = ledger.receipt(cid, granted.record_id, lambda _h: terms.in_force)
+        assert receipt["pii_principal"] == {"erased": True, "commitment": tomb.subject_commitment}
+        assert (receipt["event"]["type"], receipt["purpose"]["id"], receipt["ledger"]["erased"]) == (
+            "given", "analytics", True)
+        assert subject not in str(receipt)
+        assert ledger.states(cid, subject) == []
+        assert ledger.projected(cid) == ledger.replayed(cid)
+        assert ledger.event(cid, kept.record_id).subject_id == other
+
+
+def test_tampering_with_an_event_is_caught(sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    cid, (subject,) = _setup(sessions, keyring, people=1)
+    with sessions() as s:
+        terms = load_terms(s, cid, dt.date.today())
+    with transaction(sessions) as s:
+        ledger = ConsentLedger(s, keyring)
+        first = ledger.record(cid, ConsentIn(subject_id=subject, purpose="analytics", action="refuse"), terms,
+                              actor="test")
+        ledger.record(cid, ConsentIn(subject_id=subject, purpose="personalisation"), terms, actor="test")
+    with transaction(sessions) as s:
+        s.execute(update(ConsentEvent).where(ConsentEvent.record_id == first.record_id).values(action="grant"))
+    with sessions() as s:
+        result = ConsentLedger(s, keyring).verify(cid)
+    assert (result.ok, result.broken_at) == (False, 1)
+
+
+def test_expired_consents_are_swept_into_expire_events(sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    cid, (subject,) = _setup(sessions, keyring, people=1)
+    with sessions() as s:
+        terms = load_terms(s, cid, dt.date.today())
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    with transaction(sessions) as s:
+        ConsentLedger(s, keyring).record(cid, ConsentIn(subject_id=subject, purpose="analytics", valid_until=soon),
+                                         terms, actor="test")
+    with transaction(sessions) as s:
+        ledger = ConsentLedger(s, keyring)
+        assert ledger.expire_due(cid, terms, actor="test") == []
+        done = ledger.expire_due(cid, terms, now=soon + dt.timedelta(seconds=1), actor="test")
+        assert [(d.purpose, d.action, d.status) for d in done] == [("analytics", "expire", "expired")]
+    with sessions() as s:
+        state = s.execute(select(ConsentState).where(ConsentState.controller_id == cid)).scalar_one()
+        assert state.status == "expired"

@@ -1,0 +1,231 @@
+"""Requests carried out for real: the shop's tables (SQLite, PostgreSQL, MariaDB), the in-process worker, the
+outbox, and the audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.audit.models import AuditEvent
+from charter.audit.services import AuditLog
+from charter.core.crypto import Keyring
+from charter.core.errors import CharterError
+from charter.disclosures.services import DisclosureLog
+from charter.requests.bundle import as_csv, as_html, as_json, as_zip, collect
+from charter.requests.models import DataRequest, RecipientNotice, RequestTask
+from charter.requests.runner import TaskRunner
+from charter.requests.staff import StaffDesk
+from charter.requests.status import describe
+from tests.connectors.shop_tables import customers, orders, table_rows
+from tests.requests.world import ANN_EMAIL, World, shop_world
+
+
+def _request(world: World, rid: str) -> DataRequest:
+    with world.sessions() as session:
+        found = session.get(DataRequest, rid)
+        assert found is not None
+        return found
+
+
+def _finish_manual(world: World) -> None:
+    with world.sessions() as session, session.begin():
+        desk = StaffDesk(session, world.keyring, queue=world.worker)
+        for manual in desk.manual_tasks(world.cid):
+            desk.complete_manual_task(world.cid, manual.id, rows_affected=1, actor="staff")
+    assert world.worker.wait_idle()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_erasure_runs_across_the_store_holds_what_retention_locks_and_tells_the_person(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path, backend: str) -> None:
+    with shop_world(sessions, keyring, tmp_path, backend=backend) as world:
+        with sessions() as session, session.begin():
+            DisclosureLog(session).record(world.cid, world.ann, recipient_id="mailer", categories=["contact.email"],
+                                          actor="host")
+        rid, _token = world.submit_verified("erasure")
+        assert _request(world, rid).status == "executing"  # the manual archive waits for staff
+        _finish_manual(world)
+        request = _request(world, rid)
+        assert request.status == "completed_with_held_items"
+        ann = next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1)
+        assert ann["email"].startswith("hmac:") and ann["phone"] is None and ann["name"] == "(erased)"
+        assert str(ann["birth_date"]) == "1990-01-01"
+        kept = [r for r in table_rows(world.shop_url, orders) if r["customer_id"] == 1]
+        assert {str(r["total"]) for r in kept} == {"99.50", "10.00"} and all(r["note"] is None for r in kept)
+        bob = next(r for r in table_rows(world.shop_url, customers) if r["id"] == 2)
+        assert bob["email"] == "bob@example.com"
+        with sessions() as session:
+            status = describe(session, keyring, request, for_staff=False)
+            assert {(h.collection, h.field) for h in status.held_items} == {
+                ("shop_db.orders", "total"), ("archive.contracts", "phone")}
+            assert "ten years" in status.held_items[0].reason
+            notices = session.query(RecipientNotice).filter_by(request_id=rid).all()
+            assert [(n.recipient_id, n.action) for n in notices] == [("mailer", "erasure")]
+            assert AuditLog(session).verify(world.cid).ok
+            completed = session.query(AuditEvent).filter_by(controller_id=world.cid, action="request.completed")
+            assert completed.count() == 1
+        assert world.templates().count("request_completed") == 1
+        assert "recipient_notice" in world.templates()
+
+
+def test_running_a_finished_task_again_changes_nothing_and_records_nothing(sessions: sessionmaker[Session],
+                                                                          keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        rid, _ = world.submit_verified("erasure")
+        _finish_manual(world)
+        before = table_rows(world.shop_url, customers)
+        with sessions() as session:
+            task_ids = [t.id for t in session.query(RequestTask).filter_by(request_id=rid)]
+            events = session.query(AuditEvent).filter_by(controller_id=world.cid).count()
+        runner = TaskRunner(sessions, keyring, world.worker.runner.pool)
+        for task_id in task_ids:
+            runner.run(task_id)
+        assert table_rows(world.shop_url, customers) == before
+        with sessions() as session:
+            assert session.query(AuditEvent).filter_by(controller_id=world.cid).count() == events
+
+
+def test_a_task_interrupted_after_its_write_is_run_again_without_double_effect(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """A worker that died after erasing but before recording: the lease runs out and the sweeper's re-run erases
+    nothing more (the strategies are fixed points), then the request completes once."""
+    with shop_world(sessions, keyring, tmp_path) as world:
+        rid, _ = world.submit_verified("erasure")
+        with sessions() as session, session.begin():
+            # Pretend the customers' erasure ran but its worker died before settling.
+            task = session.query(RequestTask).filter_by(request_id=rid, operation="erase",
+                                                        collection="shop_db.customers").one()
+            session.execute(update(RequestTask).where(RequestTask.id == task.id).values(
+                status="running", lease_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+            task_id = task.id
+        before = table_rows(world.shop_url, customers)
+        runner = world.worker.runner
+        runner.run(task_id)
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        with sessions() as session:
+            assert session.get(RequestTask, task_id).attempts == 2  # type: ignore[union-attr]
+        assert table_rows(world.shop_url, customers) == before
+
+
+def test_access_builds_a_bundle_with_json_csv_and_a_report_in_the_persons_language(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        with sessions() as session, session.begin():
+            DisclosureLog(session).record(world.cid, world.ann, recipient_id="mailer", categories=["contact.email"],
+                                          actor="host")
+        rid, _ = world.submit_verified("access")
+        _finish_manual(world)
+        with sessions() as session:
+            request = session.get(DataRequest, rid)
+            assert request is not None and request.status == "completed"
+            bundle = collect(session, keyring, request)
+        data = as_json(bundle)
+        assert data["collections"]["shop_db.customers"][0]["email"] == ANN_EMAIL
+        assert len(data["collections"]["shop_db.order_items"]) == 3
+        assert data["recipients"][0]["name"] == "Mail provider"
+        assert "shop_db.orders.csv" in as_csv(bundle)
+        html = as_html(bundle)
+        assert "A copy of your personal data" in html and "Who received your data" in html
+        names = zipfile.ZipFile(BytesIO(as_zip(bundle))).namelist()
+        assert {"bundle.json", "report.html", "csv/shop_db.customers.csv"} <= set(names)
+        assert ANN_EMAIL not in json.dumps(_audit(world))
+
+
+def _audit(world: World) -> list[dict[str, object]]:
+    with world.sessions() as session:
+        return [e.data for e in session.query(AuditEvent).filter_by(controller_id=world.cid)]
+
+
+def test_rectification_is_propagated_to_every_store_and_recipient(sessions: sessionmaker[Session],
+                                                                 keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        with sessions() as session, session.begin():
+            DisclosureLog(session).record(world.cid, world.ann, recipient_id="mailer", categories=["contact.email"],
+                                          actor="host")
+        rid, _ = world.submit_verified("rectification", category="contact.name", value="Ann Lee")
+        assert _request(world, rid).status == "completed"
+        assert next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1)["name"] == "Ann Lee"
+        with sessions() as session:
+            assert session.query(RecipientNotice).filter_by(request_id=rid, action="rectification").count() == 1
+
+
+def test_a_map_naming_a_missing_column_fails_the_request_with_a_clear_error(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        engine = create_engine(world.shop_url)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE addresses RENAME COLUMN street TO street_line"))
+        engine.dispose()
+        rid, _ = world.submit_verified("erasure")
+        request = _request(world, rid)
+        assert request.status == "failed"
+        assert request.error_code == "datamap_missing_column"
+        assert "street" in (request.error_message or "") and "shop_db.addresses" in (request.error_message or "")
+        with sessions() as session:
+            status = describe(session, keyring, request, for_staff=True)
+            assert status.error and status.tasks is not None
+            assert any(t.status == "failed" for t in status.tasks)
+
+
+def test_refusal_needs_an_enumerated_ground_and_is_told_to_the_person(sessions: sessionmaker[Session],
+                                                                      keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        with sessions() as session, session.begin():
+            desk = StaffDesk(session, keyring, queue=world.worker)
+            desk.set_needs_approval(world.cid, True, actor="staff")
+        rid, _ = world.submit_verified("erasure")
+        assert _request(world, rid).status == "identity_verified"
+        with sessions() as session, pytest.raises(CharterError) as err:
+            StaffDesk(session, keyring).requests.refuse(world.cid, rid, ground=None, actor="staff")
+        assert err.value.field == "ground" and "national_security" in err.value.fix
+        with sessions() as session, pytest.raises(CharterError, match="not a refusal ground"):
+            StaffDesk(session, keyring).requests.refuse(world.cid, rid, ground="trade_secret", actor="staff")
+        with sessions() as session, session.begin():
+            StaffDesk(session, keyring).requests.refuse(world.cid, rid, ground="national_security", actor="staff")
+        assert _request(world, rid).status == "refused"
+        assert "request_refused" in world.templates()
+
+
+def test_an_unknown_person_gets_the_same_answer_and_no_code(sessions: sessionmaker[Session], keyring: Keyring,
+                                                           tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        answers = []
+        for email in (ANN_EMAIL, "nobody@example.com"):
+            with sessions() as session, session.begin():
+                submitted = world.service(session).submit(world.cid, kind="access", identity_kind="email",
+                                                          identity_value=email, actor="t")
+                answers.append((submitted.request.status, submitted.token, submitted.request.due_on))
+        assert answers[0] == answers[1]
+        assert world.templates() == ["verification_code"]
+        with sessions() as session, pytest.raises(CharterError, match="unknown identity type"):
+            world.service(session).submit(world.cid, kind="access", identity_kind="fax", identity_value="1",
+                                          actor="t")
+
+
+def test_due_dates_follow_the_jurisdiction_and_hk_needs_a_written_reason(sessions: sessionmaker[Session],
+                                                                        keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path, jurisdictions=["CN", "HK"]) as hk:
+        with sessions() as session, session.begin():
+            StaffDesk(session, keyring).set_needs_approval(hk.cid, True, actor="t")
+        rid, _ = hk.submit_verified("access")
+        request = _request(hk, rid)
+        assert request.jurisdictions == ["CN", "HK"] and (request.due_on - request.received_on).days <= 40
+        assert request.due_rule  # the earliest of the two regimes' deadlines
+        with sessions() as session:
+            late = describe(session, keyring, request, for_staff=True, today=request.due_on - dt.timedelta(days=3))
+            assert late.needs_late_reason and not late.is_overdue
+        with sessions() as session, session.begin():
+            StaffDesk(session, keyring).requests.record_late_reason(hk.cid, rid, "Archive retrieval takes longer",
+                                                                    actor="staff")
+        with sessions() as session:
+            request = _request(hk, rid)
+            after = describe(session, keyring, request, for_staff=True, today=request.due_on + dt.timedelta(days=1))
+            assert not after.needs_late_reason and after.is_overdue and after.late_reason_recorded

@@ -1,0 +1,109 @@
+"""The SDK against the real app (its `httpx.Client` is the FastAPI TestClient) on SQLite and PostgreSQL, and the
+decider a host embeds, refreshed when consents change through the SDK or anywhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.decisions.models import DecisionRecord
+from charter.sdk import CharterAPIError, Client
+from tests.factories import Tenant, example_policy_text, make_tenant, publish
+
+GUARDIAN = {"name": "李雷", "relationship": "parent", "contact": "lilei@example.com",
+            "verification_method": "sms_code", "verified_at": "2025-02-01T08:00:00+08:00", "rules_version": "2023-05"}
+
+
+@pytest.fixture
+def tenant(client: TestClient, sessions: sessionmaker[Session]) -> Tenant:
+    t = make_tenant(sessions)
+    publish(client, t, example_policy_text(t.controller_id))
+    return t
+
+
+@pytest.fixture
+def charter(client: TestClient, tenant: Tenant) -> Iterator[Client]:
+    with Client("http://testserver", tenant.secret, http=client) as sdk:
+        yield sdk
+
+
+def test_register_record_decide_withdraw(charter: Client) -> None:
+    person = charter.register(email="wang.fang@example.com", phone="+86 138 0013 8000")
+    assert (person.created, person.is_minor) == (True, False)
+    assert charter.register(email="Wang.Fang@example.com").subject_id == person.subject_id
+    assert charter.decide(person.subject_id, "marketing_email").reasons == ("no_consent",)
+    record = charter.record_consent(person.subject_id, "marketing_email", channel="email", method="double_opt_in",
+                                    evidence={"ip": "203.0.113.5", "request_id": "req-9"})
+    decision = charter.decide(person.subject_id, "marketing_email", channel="email")
+    assert (decision.allowed, decision.basis) == (True, "consent")
+    assert decision.obligations == ("no_tracking", "subject_prefix_ad", "unsubscribe_link")
+    charter.withdraw(person.subject_id, "marketing_email", channel="email", method="unsubscribe_link")
+    assert charter.decide(person.subject_id, "marketing_email").reasons == ("consent_withdrawn",)
+    history = charter.consents(person.subject_id, history=True)["history"]
+    assert [e["action"] for e in history] == ["grant", "withdraw"]
+    assert charter.receipt(record.record_id)["event"]["type"] == "given"
+    answers = charter.decide_many([{"subject_id": person.subject_id, "purpose": "service"},
+                                   {"subject_id": person.subject_id, "purpose": "analytics"}])
+    assert [a.allowed for a in answers] == [True, False]
+
+
+def test_minors_through_the_sdk(charter: Client) -> None:
+    child = charter.register(email="kid@example.com", birth_date="2016-06-01")
+    assert (child.is_minor, child.needs_guardian) == (True, True)
+    assert not charter.decide(child.subject_id, "service").allowed
+    charter.record_consent(child.subject_id, "minors", action="guardian_grant", guardian=GUARDIAN)
+    assert charter.decide(child.subject_id, "service").allowed
+
+
+def test_errors_name_the_field(charter: Client) -> None:
+    person = charter.register(email="err@example.com")
+    with pytest.raises(CharterAPIError) as err:
+        charter.record_consent(person.subject_id, "telepathy")
+    assert (err.value.status, err.value.field) == (400, "purpose")
+    with pytest.raises(CharterAPIError) as err:
+        charter.register(email="kid2@example.com", birth_date="2012-02-30")
+    assert err.value.field == "birth_date"
+    with pytest.raises(CharterAPIError) as err:
+        charter.decide("00000000-0000-4000-8000-000000000000", "service")
+    assert (err.value.status, err.value.field) == (404, "subject_id")
+
+
+def test_suspension_through_the_sdk(charter: Client) -> None:
+    person = charter.register(email="susp@example.com")
+    charter.record_consent(person.subject_id, "analytics")
+    charter.suspend(person.subject_id)
+    assert charter.decide(person.subject_id, "analytics").reasons == ("account_suspended",)
+    charter.unsuspend(person.subject_id)
+    assert charter.decide(person.subject_id, "analytics").allowed
+
+
+def test_the_embedded_decider_follows_changes_and_logs_centrally(
+        charter: Client, client: TestClient, tenant: Tenant, sessions: sessionmaker[Session]) -> None:
+    person = charter.register(email="local@example.com")
+    record = charter.record_consent(person.subject_id, "analytics")
+    local = charter.decider(tenant.controller_id, refresh_every=3600)
+    assert local.decide(person.subject_id, "analytics").allowed
+    assert local.decide(person.subject_id, "analytics").allowed  # from memory
+    charter.withdraw(person.subject_id, "analytics")  # through this client: forgotten at once
+    assert local.decide(person.subject_id, "analytics").reasons == ("consent_withdrawn",)
+    # A change made elsewhere (another server, the banner) reaches it on refresh.
+    r = client.post("/v1/consents", json={"subject_id": person.subject_id, "purpose": "analytics"},
+                    headers=tenant.headers)
+    assert r.status_code == 201
+    assert local.decide(person.subject_id, "analytics").allowed is False
+    local.refresh()
+    assert local.decide(person.subject_id, "analytics").allowed
+    client.post(f"/v1/subjects/{person.subject_id}/restrict", json={"reason": "legal_hold"}, headers=tenant.headers)
+    local.refresh()
+    assert local.decide(person.subject_id, "analytics").reasons == ("subject_restricted",)
+    assert local.decide(person.subject_id, "service", kind="store").allowed
+    local.close()
+    with sessions() as s:
+        rows = s.execute(select(DecisionRecord).where(DecisionRecord.controller_id == tenant.controller_id,
+                                                      DecisionRecord.purpose == "analytics")).scalars().all()
+    assert sum(r.count for r in rows) >= 3
+    assert record.record_id in {r.consent_record_id for r in rows}
