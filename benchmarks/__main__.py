@@ -13,6 +13,7 @@ from benchmarks import decision as _decision  # noqa: F401 - registers
 from benchmarks import http as _http  # noqa: F401 - registers
 from benchmarks import ingest as _ingest  # noqa: F401 - registers
 from benchmarks import requests as _requests  # noqa: F401 - registers
+from benchmarks import retention as _retention  # noqa: F401 - registers
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

@@ -63,10 +63,10 @@ def keyring() -> Keyring:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, keyring: Keyring, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # No in-process outbox sender: tests drain the outbox themselves, against their own mail server.
+    # No in-process outbox sender or scheduler: tests drain the outbox and run sweeps themselves.
     return Settings(database_url=database_url, keyring=keyring.to_json(),
                     keyring_file=tmp_path_factory.mktemp("keys") / "unused.json", outbox_worker=False,
-                    request_worker=False)
+                    scheduler=False, request_worker=False)
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,20 @@ One import per line, kept sorted, so parallel branches each add a line without c
 """
 
 import charter.accounts.models
+import charter.announcements.models
 import charter.audit.models
 import charter.consent.models
 import charter.core.models
 import charter.datamap.models
 import charter.decisions.models
 import charter.disclosures.models
+import charter.incidents.models
+import charter.operations.models
 import charter.outbox.models
 import charter.policy.models
 import charter.ratelimit.models
 import charter.requests.models
+import charter.retention.models
 import charter.sessions.models
 import charter.subjects.models  # noqa: F401 - imported for their tables
 from charter.core.db import Base

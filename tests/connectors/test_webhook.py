@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
-from charter.connectors.base import CollectionSpec, ConnectorError, Lookup, MissingTable, Strategy
+from charter.connectors.base import (
+    CollectionSpec,
+    ConnectorError,
+    ErasureSpec,
+    Expiry,
+    FieldSpec,
+    FieldType,
+    Lookup,
+    MissingTable,
+    Scan,
+    Strategy,
+)
 from charter.connectors.webhook import WebhookConnector, sign, verify_signature
 from charter.datamap.plan import plan_request
 from tests.connectors.webhook_host import HostStore, make_host
@@ -104,3 +116,31 @@ def test_signatures_expire_and_bind_the_body() -> None:
     assert not verify_signature(b"other", header, body, now=1_000_100)
     assert not verify_signature(KEY, None, body)
     assert not verify_signature(KEY, "t=x,v1=y", body)
+
+
+def _expiring_spec() -> CollectionSpec:
+    return CollectionSpec(dataset="helpdesk", name="tickets", fields=(
+        FieldSpec(name="id", type=FieldType.INTEGER, is_primary_key=True),
+        FieldSpec(name="requester", type=FieldType.STRING, categories=("contact.email",),
+                  erasure=ErasureSpec(strategy=Strategy.DELETE_ROW)),
+        FieldSpec(name="opened", type=FieldType.DATETIME)))
+
+
+def test_a_sweep_pages_through_the_host_until_it_says_no_more(host: tuple[str, HostStore]) -> None:
+    url, store = host
+    _seed(store)
+    for row, opened in zip(store.tables["tickets"], ("2020-01-01T00:00:00", "2020-02-01T00:00:00",
+                                                     "2020-03-01T00:00:00"), strict=True):
+        row["opened"] = opened
+    store.tables["tickets"].append({"requester": "cai@example.com", "body": "new", "id": 4,
+                                    "opened": "2025-05-01T00:00:00"})
+    expiry = Expiry(field="opened", before=dt.datetime(2024, 1, 1), chunk_size=1,
+                    keep=Lookup(values={"requester": ("bob@example.com",)}))
+    with WebhookConnector(url, KEY) as connector:
+        [dry] = connector.expire(_expiring_spec(), expiry, dry_run=True)
+        records = list(connector.expire(_expiring_spec(), expiry))
+        pages = list(connector.scan(_expiring_spec(), Scan(fields=("id", "requester"), chunk_size=1)))
+    assert dry.rows_deleted == 2
+    assert [r.rows_deleted for r in records] == [1, 1]
+    assert [r["id"] for r in store.tables["tickets"]] == [3, 4]
+    assert [[row["id"] for row in page] for page in pages] == [[3], [4]]

@@ -244,6 +244,29 @@ def test_an_unknown_retention_rule() -> None:
     assert "account_lifetime, tax_records" in problem.fix
 
 
+def _with_key(text: str, collection: str, line: str) -> str:
+    """Add `line` (say `collected_at: x`) under the collection's `- name:`."""
+    head = f"          - name: {collection}\n"
+    return edit(text, (head, f"{head}            {line}\n"))
+
+
+def test_the_moments_retention_counts_from_must_be_dates_the_store_can_compare() -> None:
+    assert _problems(_with_key(shop_text(), "customers", "collected_at: birth_date")) == []
+    text = _with_key(shop_text(), "customers", "ended_at: closed")
+    problem = _only(text)
+    assert (problem.path, problem.line) == (f"{CUSTOMERS}.ended_at", line_of(text, "ended_at: closed"))
+    assert _only(_with_key(shop_text(), "customers", "collected_at: name")).fix == (
+        "give `name` `type: datetime` (or `date`)")
+    text = edit(shop_text(), ("redis_type: hash\n", "redis_type: hash\n            collected_at: ip\n"),
+                ("- name: ip\n                type: string\n", "- name: ip\n                type: datetime\n"))
+    assert _problems(text) == []  # a hash field can be read and compared
+    text = edit(text, ("collected_at: ip", "collected_at: customer_id"),
+                ("- name: customer_id\n                references: shop_db",
+                 "- name: customer_id\n                type: datetime\n                references: shop_db"))
+    assert "only a field of a Redis hash" in _only(text).message
+    assert "manual store" in _only(_with_key(shop_text(), "contracts", "collected_at: phone")).message
+
+
 def test_the_controller_must_be_the_policys() -> None:
     text = edit(shop_text(), ("controller: acme", "controller: other"))
     problem = _only(text)

@@ -40,6 +40,26 @@ class ApiPrincipal:
     controller_id: str
     key_id: str
     kind: KeyKind
+    is_collecting: bool = True
+    """False once the controller has ceased operations: collection endpoints refuse it."""
+
+
+class CollectionStopped(Conflict):
+    code = "collection_stopped"
+
+
+def ensure_collecting(session: Session, controller_id: str) -> None:
+    """Refuse new personal data for a controller that has ceased operations (LUB-SHUTDOWN)."""
+    controller = session.get(Controller, controller_id)
+    if controller is not None and controller.collection_stopped_at is not None:
+        raise collection_stopped(controller_id)
+
+
+def collection_stopped(controller_id: str) -> CollectionStopped:
+    return CollectionStopped(
+        f"controller {controller_id!r} has ceased operations and no longer collects or uses personal data",
+        fix=f"Nothing can be recorded or decided for it any more; see /announcements/{controller_id} for what "
+            "happens to the data.")
 
 
 def _digest(secret: str) -> str:
@@ -236,7 +256,9 @@ class ApiKeyService:
         key = self.session.get(ApiKey, key_id)
         if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
             raise Unauthorized("unknown or revoked API key")
-        return ApiPrincipal(key.controller_id, key.id, KeyKind(key.kind))
+        controller = self.session.get(Controller, key.controller_id)
+        collecting = controller is None or controller.collection_stopped_at is None
+        return ApiPrincipal(key.controller_id, key.id, KeyKind(key.kind), is_collecting=collecting)
 
 
 def _role(value: Role | str) -> Role:

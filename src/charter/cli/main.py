@@ -9,7 +9,7 @@ from rich.table import Table
 
 from charter.accounts.services import ControllerService
 from charter.audit.services import AuditLog
-from charter.cli import accounts, consent, datamap, demo, outbox, policy, worker
+from charter.cli import accounts, consent, datamap, demo, incidents, operations, outbox, policy, retention, worker
 from charter.cli.shell import console, fail, unit_of_work
 from charter.core.db import make_engine
 from charter.core.errors import CharterError
@@ -23,6 +23,9 @@ app.add_typer(accounts.controller_app, name="controller")
 app.add_typer(accounts.admin_app, name="admin")
 app.add_typer(accounts.keys_app, name="keys")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(retention.app, name="retention")
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(operations.app, name="operations")
 app.command()(outbox.devmail)
 app.add_typer(consent.consent_app, name="consent")
 app.command()(worker.worker)

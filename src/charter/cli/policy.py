@@ -12,6 +12,7 @@ from rich.table import Table
 from charter.cli.shell import CLI_ACTOR, console, errors, fail, unit_of_work
 from charter.core.errors import CharterError
 from charter.core.i18n import Lang
+from charter.operations.changes import schedule_change
 from charter.policy.check import check_file
 from charter.policy.coverage import coverage
 from charter.policy.diff import diff_policies
@@ -66,6 +67,9 @@ def publish(file: FileArg, controller: Annotated[str, typer.Option(help="the con
         record = published.record
         verb = "published" if published.created else "already published (no change)"
         console.print(f"{controller} {record.version} {verb}: {record.content_hash}, effective {record.effective}")
+        change = schedule_change(session, controller, record, actor=CLI_ACTOR) if published.created else None
+        if change is not None:
+            console.print(f"a material change: everyone is told before {change.effective} (policy change {change.id})")
 
 
 @app.command("list")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from charter.core.crypto import Keyring, load_keyring
 from charter.core.db import make_engine, session_factory, transaction
@@ -31,13 +31,33 @@ def fail(exc: CharterError, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """A committed transaction on the configured database, refusing one that needs migrating."""
+def unit_of_work(*, dry_run: bool = False) -> Iterator[Session]:
+    """A committed transaction on the configured database, refusing one that needs migrating. With `dry_run` the
+    work is done and then rolled back: every check runs, nothing is written."""
     engine = make_engine(load_settings().database_url)
     try:
         ensure_current(engine)
+        if dry_run:
+            with session_factory(engine)() as session:
+                session.begin()
+                yield session
+                session.rollback()
+            return
         with transaction(session_factory(engine)) as session:
             yield session
+    except CharterError as exc:
+        raise fail(exc) from exc
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def database() -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured database, for work that owns its transactions (sweeps, fan-outs)."""
+    engine = make_engine(load_settings().database_url)
+    try:
+        ensure_current(engine)
+        yield session_factory(engine)
     except CharterError as exc:
         raise fail(exc) from exc
     finally:

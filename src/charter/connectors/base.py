@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
@@ -27,6 +27,7 @@ __all__ = [
     "ConnectorError",
     "ErasureRecord",
     "ErasureSpec",
+    "Expiry",
     "FieldSpec",
     "FieldType",
     "Granularity",
@@ -41,6 +42,7 @@ __all__ = [
     "Retrieved",
     "Row",
     "Scalar",
+    "Scan",
     "StoreKind",
     "Strategy",
 ]
@@ -208,6 +210,33 @@ class Lookup(_Spec):
         return sum(len(v) for v in self.values.values())
 
 
+class Expiry(_Spec):
+    """Which rows a retention sweep (or a shutdown) erases: those whose `field` holds a moment before `before`, or
+    every row when `field` is None. Rows matching `keep` (the people a legal hold covers) are left alone.
+
+    The collection's erasure strategies decide what happens to an expired row: `delete_row` deletes it, the others
+    anonymise its fields in place (so a second sweep finds nothing to change).
+    """
+
+    field: str | None = None
+    before: dt.datetime | None = None
+    """Naive datetimes are read as UTC; a `date` field is compared with `before`'s date."""
+    keep: Lookup | None = None
+    chunk_size: int = 10_000
+    """Rows per statement (and per transaction): memory and lock time stay flat however many rows expire."""
+
+
+class Scan(_Spec):
+    """Read every row of a collection (only `fields`), optionally those whose `field` falls in [`since`, `until`],
+    in pages of `chunk_size`: a stream, never the whole collection in memory."""
+
+    fields: tuple[str, ...]
+    field: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    chunk_size: int = 5_000
+
+
 class HeldField(_Spec):
     """A field erasure kept because a retention rule locks it: the person is told, with the rule's reason."""
 
@@ -287,6 +316,15 @@ class Connector(ABC):
     @abstractmethod
     def rectify(self, spec: CollectionSpec, lookup: Lookup, field: str, value: Scalar) -> RectifyRecord:
         """Set `field` to the corrected `value` in the person's rows."""
+
+    @abstractmethod
+    def expire(self, spec: CollectionSpec, expiry: Expiry, *, dry_run: bool = False) -> Iterator[ErasureRecord]:
+        """Apply each field's erasure strategy to the expired rows, chunk by chunk, one record per chunk. With
+        `dry_run`, change nothing and yield one record counting the rows that would be deleted or changed."""
+
+    @abstractmethod
+    def scan(self, spec: CollectionSpec, scan: Scan) -> Iterator[tuple[Row, ...]]:
+        """The collection's rows (the fields `scan` names), page by page."""
 
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release connections; the connector must not be used afterwards."""

@@ -4,17 +4,23 @@ staff and waits for them to record what they did."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from charter.connectors.base import (
     CollectionSpec,
     ConnectionTest,
     Connector,
+    ConnectorError,
     ErasureRecord,
+    Expiry,
     Lookup,
     ManualAction,
     Operation,
     RectifyRecord,
     Retrieved,
+    Row,
     Scalar,
+    Scan,
     StoreKind,
 )
 from charter.core.i18n import Text
@@ -38,6 +44,13 @@ class ManualConnector(Connector):
         fields = {f.name: f.erasure.strategy for f in spec.fields if f.erasure is not None}
         return ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held,
                              manual=self._action(spec, Operation.ERASE))
+
+    def expire(self, spec: CollectionSpec, expiry: Expiry, *, dry_run: bool = False) -> Iterator[ErasureRecord]:
+        yield self.erase(spec, Lookup(values={}))
+
+    def scan(self, spec: CollectionSpec, scan: Scan) -> Iterator[tuple[Row, ...]]:
+        raise ConnectorError(f"{spec.qualified_name} is a manual store: Charter cannot read it",
+                             fix="Ask staff to search it, following the data map's instructions.")
 
     def rectify(self, spec: CollectionSpec, lookup: Lookup, field: str, value: Scalar) -> RectifyRecord:
         return RectifyRecord(collection=spec.qualified_name, field=field,

@@ -23,12 +23,15 @@ from charter.connectors.base import (
     Connector,
     ConnectorError,
     ErasureRecord,
+    Expiry,
     FieldSpec,
     Lookup,
     RectifyRecord,
     RedisType,
     Retrieved,
+    Row,
     Scalar,
+    Scan,
     StoreKind,
     Strategy,
 )
@@ -106,6 +109,57 @@ class RedisConnector(Connector):
                 outcome = self._transact(key, partial(self._rectify_key, spec=spec, key=key, field=target, text=text))
                 changed += outcome == "changed"
         return RectifyRecord(collection=spec.qualified_name, field=field, rows_changed=changed)
+
+    def expire(self, spec: CollectionSpec, expiry: Expiry, *, dry_run: bool = False) -> Iterator[ErasureRecord]:
+        """Every key of the pattern (SCAN, a page at a time) whose time field — a hash field holding an ISO 8601
+        moment or Unix seconds — is before the cutoff; a value that cannot be read as a moment is left alone."""
+        fields = {f.name: f.erasure.strategy for f in spec.fields if f.erasure is not None}
+        name = key_field(spec)
+        kept = {_text(v) for v in expiry.keep.values.get(name, ())} if expiry.keep is not None else set()
+        would = 0
+        with _errors(spec, "sweeping"):
+            for keys in _pages(spec, self.client.scan_iter(match=_glob(spec), count=expiry.chunk_size),
+                               expiry.chunk_size):
+                deleted = changed = 0
+                for key, value in keys:
+                    if value in kept or not self._is_expired(spec, key, expiry):
+                        continue
+                    if dry_run:
+                        would += 1
+                        continue
+                    outcome = self._transact(key, partial(self._erase_key, spec=spec, key=key))
+                    deleted += outcome == "deleted"
+                    changed += outcome == "changed"
+                if not dry_run:
+                    yield ErasureRecord(collection=spec.qualified_name, rows_deleted=deleted, rows_changed=changed,
+                                        fields=fields, held=spec.held)
+        if dry_run:
+            counts = {"rows_deleted": would} if spec.deletes_rows else {"rows_changed": would}
+            yield ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held, **counts)
+
+    def scan(self, spec: CollectionSpec, scan: Scan) -> Iterator[tuple[Row, ...]]:
+        name = key_field(spec)
+        with _errors(spec, "reading"):
+            for keys in _pages(spec, self.client.scan_iter(match=_glob(spec), count=scan.chunk_size),
+                               scan.chunk_size):
+                page: list[Row] = []
+                for key, value in keys:
+                    row = self._read(spec, key)
+                    if row is None or not _in_window(row, scan):
+                        continue
+                    full = {name: value, **row}
+                    page.append({f: full.get(f) for f in scan.fields})
+                if page:
+                    yield tuple(page)
+
+    def _is_expired(self, spec: CollectionSpec, key: str, expiry: Expiry) -> bool:
+        if expiry.field is None:
+            return True
+        if (spec.redis_type or RedisType.STRING) is not RedisType.HASH:
+            raise ConnectorError(f"{spec.qualified_name} is not a Redis hash, so it has no field {expiry.field!r} to "
+                                 "sweep by", fix="Let Redis expire such keys with a TTL the host sets.")
+        at = _moment(str(self.client.hget(key, expiry.field) or ""))
+        return at is not None and expiry.before is not None and at < _utc(expiry.before)
 
     # --- keys ------------------------------------------------------------------------------------------------
 
@@ -246,6 +300,64 @@ class RedisConnector(Connector):
             raise ConnectorError(f"field {field.name} is erased with a keyed hash, but no hash key was given",
                                  fix="Name the key's secret in the dataset's `hash_key:`.") from exc
         return _text(new)
+
+
+def _glob(spec: CollectionSpec) -> str:
+    """The key pattern with its placeholder as a wildcard: every key of the collection."""
+    return PLACEHOLDER.sub("*", spec.key or "")
+
+
+def _key_value(spec: CollectionSpec) -> re.Pattern[str]:
+    """Reads the placeholder's value back out of a key."""
+    parts = PLACEHOLDER.split(spec.key or "")  # literal, name, literal
+    literal = [re.escape(p).replace(r"\*", ".*") for p in parts[::2]]
+    return re.compile(literal[0] + "(.+?)" + "".join(literal[1:]) + r"\Z", re.DOTALL)
+
+
+def _pages(spec: CollectionSpec, keys: Iterator[str], size: int) -> Iterator[list[tuple[str, str]]]:
+    """SCAN's keys in pages of `size`, each with its placeholder's value. SCAN may repeat a key; erasing is
+    idempotent, so a repeat is harmless and not worth remembering every key seen."""
+    value_of = _key_value(spec)
+    page: list[tuple[str, str]] = []
+    for key in keys:
+        match = value_of.match(key)
+        if match is None:
+            continue
+        page.append((key, match.group(1)))
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return dt.datetime.fromtimestamp(float(text), dt.UTC)
+    except ValueError:
+        pass
+    try:
+        return _utc(dt.datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _in_window(row: Row, scan: Scan) -> bool:
+    if scan.field is None:
+        return True
+    at = _moment(row.get(scan.field))
+    if at is None:
+        return False
+    if scan.since is not None and at < _utc(scan.since):
+        return False
+    return not (scan.until is not None and at > _utc(scan.until))
 
 
 def _strategy(field: FieldSpec) -> Strategy | None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, inspect, select
+from sqlalchemy import ColumnElement, Connection, TableClause, and_, create_engine, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     DataError,
@@ -30,12 +30,15 @@ from charter.connectors.base import (
     Connector,
     ConnectorError,
     ErasureRecord,
+    Expiry,
     Lookup,
     MissingColumn,
     MissingTable,
     RectifyRecord,
     Retrieved,
+    Row,
     Scalar,
+    Scan,
     StoreKind,
 )
 from charter.connectors.transforms import erased_value
@@ -96,22 +99,45 @@ class SqlConnector(Connector):
         return Retrieved(collection=spec.qualified_name, rows=tuple(dict(r) for r in rows))
 
     def erase(self, spec: CollectionSpec, lookup: Lookup) -> ErasureRecord:
-        fields = {f.name: f.erasure.strategy for f in spec.fields if f.erasure is not None}
-        record = ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held)
+        record = _record(spec)
         if lookup.is_empty or not (spec.deletes_rows or spec.erased_fields):
             return record
         tbl = q.table_of(spec)
         with self._guard(spec, "erasing"), self.engine.begin() as conn:
             self._verify(conn, spec)
-            if spec.deletes_rows:
-                deleted = conn.execute(q.delete_rows(tbl, spec, lookup)).rowcount
-                return record.model_copy(update={"rows_deleted": deleted})
-            if q.is_bulk(spec.erased_fields):
-                statement = q.bulk_erasure(tbl, spec, lookup, self.dialect)
-                changed = conn.execute(statement).rowcount if statement is not None else 0
-            else:
-                changed = self._erase_row_by_row(conn, spec, lookup)
-        return record.model_copy(update={"rows_changed": changed})
+            counts = self._erase_where(conn, spec, tbl, q.where_lookup(tbl, spec, lookup))
+        return record.model_copy(update=counts)
+
+    def expire(self, spec: CollectionSpec, expiry: Expiry, *, dry_run: bool = False) -> Iterator[ErasureRecord]:
+        """Chunks walk the primary key (`key > last AND key <= chunk's last`), each its own transaction, so a
+        sweep of millions of rows holds neither memory nor locks; without a single-column key, one statement."""
+        record = _record(spec)
+        if not (spec.deletes_rows or spec.erased_fields):
+            yield record
+            return
+        tbl = q.table_of(spec)
+        with self._guard(spec, "sweeping"):
+            with self.engine.connect() as conn:
+                self._verify(conn, spec)
+            where = q.expiry_where(tbl, spec, expiry)
+            if dry_run:
+                yield record.model_copy(update=self._would_erase(spec, tbl, where))
+                return
+            key = q.single_key(spec)
+            if key is None:
+                with self.engine.begin() as conn:
+                    yield record.model_copy(update=self._erase_where(conn, spec, tbl, where))
+                return
+            yield from self._expire_in_chunks(spec, tbl, record, where=where, key=key, size=expiry.chunk_size)
+
+    def scan(self, spec: CollectionSpec, scan: Scan) -> Iterator[tuple[Row, ...]]:
+        tbl = q.table_of(spec)
+        with self._guard(spec, "reading"), self.engine.connect() as conn:
+            self._verify(conn, spec)
+            streamed = conn.execution_options(stream_results=True, yield_per=scan.chunk_size)
+            result = streamed.execute(q.scan_rows(tbl, spec, scan)).mappings()
+            for part in result.partitions(scan.chunk_size):
+                yield tuple(dict(r) for r in part)
 
     def rectify(self, spec: CollectionSpec, lookup: Lookup, field: str, value: Scalar) -> RectifyRecord:
         if lookup.is_empty:
@@ -125,11 +151,42 @@ class SqlConnector(Connector):
 
     # --- internals ---------------------------------------------------------------------------------------------
 
-    def _erase_row_by_row(self, conn: Connection, spec: CollectionSpec, lookup: Lookup) -> int:
+    def _expire_in_chunks(self, spec: CollectionSpec, tbl: TableClause, record: ErasureRecord, *,
+                          where: ColumnElement[bool], key: str, size: int) -> Iterator[ErasureRecord]:
+        after: Any = None
+        while True:
+            with self.engine.begin() as conn:
+                upper, found = conn.execute(q.chunk_bounds(tbl, key, where, after, size)).one()
+                if not found:
+                    return
+                counts = self._erase_where(conn, spec, tbl, and_(where, q.in_chunk(tbl, key, after, upper)))
+            yield record.model_copy(update=counts)
+            if found < size:
+                return
+            after = upper
+
+    def _erase_where(self, conn: Connection, spec: CollectionSpec, tbl: TableClause,
+                     where: ColumnElement[bool]) -> dict[str, int]:
+        if spec.deletes_rows:
+            return {"rows_deleted": conn.execute(q.delete_where(tbl, where)).rowcount}
+        if q.is_bulk(spec.erased_fields):
+            statement = q.bulk_erasure_where(tbl, spec, where, self.dialect)
+            return {"rows_changed": conn.execute(statement).rowcount if statement is not None else 0}
+        return {"rows_changed": self._erase_row_by_row(conn, spec, tbl, where)}
+
+    def _would_erase(self, spec: CollectionSpec, tbl: TableClause, where: ColumnElement[bool]) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            if spec.deletes_rows:
+                return {"rows_deleted": conn.execute(q.count_rows(tbl, where)).scalar_one()}
+            if q.is_bulk(spec.erased_fields):
+                where = and_(where, q.would_change(tbl, spec, self.dialect))
+            return {"rows_changed": conn.execute(q.count_rows(tbl, where)).scalar_one()}
+
+    def _erase_row_by_row(self, conn: Connection, spec: CollectionSpec, tbl: TableClause,
+                          where: ColumnElement[bool]) -> int:
         """Strategies computed in Python (keyed hash, prefix, rounding): read, compute, write each changed row."""
-        tbl = q.table_of(spec)
         params: list[dict[str, Any]] = []
-        for row in conn.execute(q.rows_for_erasure(tbl, spec, lookup)).mappings():
+        for row in conn.execute(q.rows_for_erasure_where(tbl, spec, where)).mappings():
             old = dict(row)
             new = {f.name: self._erased(f.name, spec, old[f.name]) for f in spec.erased_fields}
             if any(new[name] != old[name] for name in new):
@@ -178,6 +235,11 @@ class SqlConnector(Connector):
                 + (f" (database error {code})" if code else ""),
                 fix="Check the data map against the table (types, NOT NULL columns, constraints) and the database's "
                     "own log for details.") from None
+
+
+def _record(spec: CollectionSpec) -> ErasureRecord:
+    fields = {f.name: f.erasure.strategy for f in spec.fields if f.erasure is not None}
+    return ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held)
 
 
 def _engine(url: str, kind: StoreKind, pool_size: int) -> Engine:

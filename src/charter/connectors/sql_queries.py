@@ -6,6 +6,7 @@ and are quoted by SQLAlchemy; values are always bound parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,10 +31,12 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    not_,
     null,
     or_,
     select,
     table,
+    true,
     update,
 )
 from sqlalchemy.types import TypeEngine
@@ -41,25 +44,37 @@ from sqlalchemy.types import TypeEngine
 from charter.connectors.base import (
     CollectionSpec,
     ErasureSpec,
+    Expiry,
     FieldSpec,
     FieldType,
     Granularity,
     Lookup,
     Scalar,
+    Scan,
     Strategy,
 )
 from charter.connectors.transforms import coerce
 
 __all__ = [
     "bulk_erasure",
+    "bulk_erasure_where",
+    "chunk_bounds",
+    "count_rows",
     "delete_rows",
+    "delete_where",
+    "expiry_where",
+    "in_chunk",
     "is_bulk",
     "rectify_rows",
     "row_update",
     "rows_for_erasure",
+    "rows_for_erasure_where",
+    "scan_rows",
     "select_rows",
+    "single_key",
     "table_of",
     "where_lookup",
+    "would_change",
 ]
 
 _SQL_TYPES: dict[FieldType, Callable[[], TypeEngine[Any]]] = {
@@ -93,7 +108,11 @@ def select_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> Selec
 
 
 def delete_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> Delete:
-    return delete(tbl).where(where_lookup(tbl, spec, lookup))
+    return delete_where(tbl, where_lookup(tbl, spec, lookup))
+
+
+def delete_where(tbl: TableClause, where: ColumnElement[bool]) -> Delete:
+    return delete(tbl).where(where)
 
 
 def rectify_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup, field: str, value: Scalar) -> Update:
@@ -120,14 +139,29 @@ def _sql_expressible(erasure: ErasureSpec) -> bool:
 def bulk_erasure(tbl: TableClause, spec: CollectionSpec, lookup: Lookup, dialect: str) -> Update | None:
     """One UPDATE setting every erased field, limited to rows it would change (so its row count is honest and
     a second run changes nothing)."""
+    return bulk_erasure_where(tbl, spec, where_lookup(tbl, spec, lookup), dialect)
+
+
+def bulk_erasure_where(tbl: TableClause, spec: CollectionSpec, where: ColumnElement[bool],
+                       dialect: str) -> Update | None:
+    targets = _erasure_targets(tbl, spec, dialect)
+    if not targets:
+        return None
+    return update(tbl).where(where, would_change(tbl, spec, dialect)).values(targets)
+
+
+def would_change(tbl: TableClause, spec: CollectionSpec, dialect: str) -> ColumnElement[bool]:
+    """Rows a bulk erasure would change: some erased field differs from its erased value."""
+    targets = _erasure_targets(tbl, spec, dialect)
+    return or_(*(tbl.c[name].is_distinct_from(expr) for name, expr in targets.items())) if targets else false()
+
+
+def _erasure_targets(tbl: TableClause, spec: CollectionSpec, dialect: str) -> dict[str, ColumnElement[Any]]:
     targets: dict[str, ColumnElement[Any]] = {}
     for f in spec.erased_fields:
         assert f.erasure is not None  # noqa: S101 - erased_fields only lists fields with an erasure
         targets[f.name] = _erased_expression(tbl.c[f.name], f, f.erasure, dialect)
-    if not targets:
-        return None
-    changes = [tbl.c[name].is_distinct_from(expr) for name, expr in targets.items()]
-    return update(tbl).where(where_lookup(tbl, spec, lookup), or_(*changes)).values(targets)
+    return targets
 
 
 def _erased_expression(col: ColumnElement[Any], field: FieldSpec, erasure: ErasureSpec,
@@ -159,9 +193,13 @@ def start_of(col: ColumnElement[Any], granularity: Granularity, *, is_datetime: 
 
 def rows_for_erasure(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> Select[Any]:
     """The key and erased fields of the person's rows, locked until the transaction ends where the dialect can."""
+    return rows_for_erasure_where(tbl, spec, where_lookup(tbl, spec, lookup))
+
+
+def rows_for_erasure_where(tbl: TableClause, spec: CollectionSpec, where: ColumnElement[bool]) -> Select[Any]:
     names = [f.name for f in spec.fields if f.is_primary_key]
     names += [f.name for f in spec.erased_fields if f.name not in names]
-    return select(*(tbl.c[n] for n in names)).where(where_lookup(tbl, spec, lookup)).with_for_update()
+    return select(*(tbl.c[n] for n in names)).where(where).with_for_update()
 
 
 def row_update(tbl: TableClause, spec: CollectionSpec) -> Update:
@@ -177,3 +215,66 @@ def row_parameters(spec: CollectionSpec, old: dict[str, Any], new: dict[str, Any
     params = {f"_k{i}": old[name] for i, name in enumerate(keys)}
     params.update({f"_v{i}": new[f.name] for i, f in enumerate(spec.erased_fields)})
     return params
+
+
+# --- retention sweeps and scans -------------------------------------------------------------------------------
+
+
+def expiry_where(tbl: TableClause, spec: CollectionSpec, expiry: Expiry) -> ColumnElement[bool]:
+    """Expired rows: the time field before the cutoff (every row when there is no field), minus the held rows."""
+    clauses: list[ColumnElement[bool]] = []
+    if expiry.field is not None:
+        if expiry.before is None:
+            raise ValueError("an expiry on a field needs `before`")
+        clauses.append(tbl.c[expiry.field] < moment(expiry.before, spec.field(expiry.field).type))
+    if expiry.keep is not None and not expiry.keep.is_empty:
+        clauses.append(not_(held_rows(tbl, spec, expiry.keep)))
+    return and_(true(), *clauses)
+
+
+def held_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> ColumnElement[bool]:
+    """Rows matching the lookup, written so a NULL column reads as "not held" rather than as unknown."""
+    return or_(*(
+        and_(tbl.c[name].is_not(None), tbl.c[name].in_([coerce(v, spec.field(name).type) for v in values]))
+        for name, values in lookup.values.items() if values
+    ))
+
+
+def moment(at: dt.datetime, field_type: FieldType | None) -> dt.date | dt.datetime:
+    """The cutoff as the column holds it: a date for a date column, else a naive UTC datetime."""
+    utc = at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
+    return utc.date() if field_type is FieldType.DATE else utc
+
+
+def single_key(spec: CollectionSpec) -> str | None:
+    """The primary key column, when there is exactly one: sweeps walk it in chunks."""
+    keys = [f.name for f in spec.fields if f.is_primary_key]
+    return keys[0] if len(keys) == 1 else None
+
+
+def chunk_bounds(tbl: TableClause, key: str, where: ColumnElement[bool], after: Any, size: int) -> Select[Any, int]:
+    """The last key and the row count of the next chunk of at most `size` matching rows after `after`."""
+    col = tbl.c[key]
+    clauses = [where] if after is None else [where, col > after]
+    inner = select(col.label("k")).where(*clauses).order_by(col).limit(size).subquery()
+    return select(func.max(inner.c.k), func.count())
+
+
+def in_chunk(tbl: TableClause, key: str, after: Any, upper: Any) -> ColumnElement[bool]:
+    col = tbl.c[key]
+    return col <= upper if after is None else and_(col > after, col <= upper)
+
+
+def count_rows(tbl: TableClause, where: ColumnElement[bool]) -> Select[int]:
+    return select(func.count()).select_from(tbl).where(where)
+
+
+def scan_rows(tbl: TableClause, spec: CollectionSpec, scan: Scan) -> Select[Any]:
+    clauses: list[ColumnElement[bool]] = []
+    if scan.field is not None:
+        col, kind = tbl.c[scan.field], spec.field(scan.field).type
+        if scan.since is not None:
+            clauses.append(col >= moment(scan.since, kind))
+        if scan.until is not None:
+            clauses.append(col <= moment(scan.until, kind))
+    return select(*(tbl.c[name] for name in scan.fields)).where(and_(true(), *clauses))

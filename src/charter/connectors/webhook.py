@@ -7,7 +7,11 @@ Each operation is one `POST {url}/{endpoint}` with a JSON body:
 ```
 
 `operation` is `test` (posted to the base URL), `retrieve` (answer `{"rows": [...]}`), `erase` (answer
-`{"rows_deleted": n, "rows_changed": n}`) or `rectify` (answer `{"rows_changed": n}`). The `Charter-Signature`
+`{"rows_deleted": n, "rows_changed": n}`), `rectify` (answer `{"rows_changed": n}`), `expire` (a retention sweep:
+erase at most `limit` rows whose `field` is before `before` — every row when `field` is null — except those
+matching `keep`; answer `{"rows_deleted": n, "rows_changed": n, "more": true|false}`; with `"dry_run": true` count
+instead) or `scan` (answer `{"rows": [...], "cursor": "…" | null}`; Charter sends the cursor back for the next
+page). The `Charter-Signature`
 header reads `t=<unix time>,v1=<hex HMAC-SHA256(key, "<t>." + body)>`; the host checks it with
 `verify_signature` (or its own code) and refuses stale or unsigned calls. `Idempotency-Key` is the same for a
 repeated call, so a host can answer a retry from memory; erasing twice must do no harm either way.
@@ -20,7 +24,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -31,11 +35,14 @@ from charter.connectors.base import (
     Connector,
     ConnectorError,
     ErasureRecord,
+    Expiry,
     Lookup,
     MissingTable,
     RectifyRecord,
     Retrieved,
+    Row,
     Scalar,
+    Scan,
     StoreKind,
 )
 
@@ -44,6 +51,8 @@ __all__ = ["IDEMPOTENCY_HEADER", "SIGNATURE_HEADER", "WebhookConnector", "sign",
 SIGNATURE_HEADER = "Charter-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 TOLERANCE_SECONDS = 300
+MAX_PAGES = 1_000_000
+"""A host that always answers "more" would otherwise keep a sweep going for ever."""
 
 
 def sign(key: bytes, timestamp: int, body: bytes) -> str:
@@ -119,10 +128,42 @@ class WebhookConnector(Connector):
         return RectifyRecord(collection=spec.qualified_name, field=field,
                              rows_changed=_count(answer, "rows_changed", spec, "rectify"))
 
-    def _call(self, spec: CollectionSpec, operation: str, lookup: Lookup,
+    def expire(self, spec: CollectionSpec, expiry: Expiry, *, dry_run: bool = False) -> Iterator[ErasureRecord]:
+        fields = {f.name: f.erasure.strategy for f in spec.fields if f.erasure is not None}
+        record = ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held)
+        if not spec.has_erasure:
+            yield record
+            return
+        keep = {k: list(v) for k, v in expiry.keep.values.items() if v} if expiry.keep is not None else {}
+        extra = {"field": expiry.field, "before": expiry.before, "keep": keep, "limit": expiry.chunk_size,
+                 "dry_run": dry_run, "delete_rows": spec.deletes_rows,
+                 "fields": [{"name": f.name, **f.erasure.model_dump(mode="json", exclude_none=True)}
+                            for f in spec.fields if f.erasure is not None]}
+        for _page in range(MAX_PAGES):
+            answer = self._call(spec, "expire", None, extra)
+            yield record.model_copy(update={"rows_deleted": _count(answer, "rows_deleted", spec, "expire"),
+                                            "rows_changed": _count(answer, "rows_changed", spec, "expire")})
+            if dry_run or answer.get("more") is not True:
+                return
+
+    def scan(self, spec: CollectionSpec, scan: Scan) -> Iterator[tuple[Row, ...]]:
+        cursor: object = None
+        for _page in range(MAX_PAGES):
+            answer = self._call(spec, "scan", None, {**scan.model_dump(mode="json"), "cursor": cursor})
+            rows = answer.get("rows")
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise _bad_answer(spec, "scan", '{"rows": [{…}, …], "cursor": …}')
+            if rows:
+                yield tuple({f: r.get(f) for f in scan.fields} for r in rows)
+            cursor = answer.get("cursor")
+            if cursor is None:
+                return
+
+    def _call(self, spec: CollectionSpec, operation: str, lookup: Lookup | None,
               extra: Mapping[str, Any]) -> dict[str, Any]:
-        body = {"operation": operation, "collection": spec.name,
-                "lookup": {k: list(v) for k, v in lookup.values.items() if v}, **extra}
+        body = {"operation": operation, "collection": spec.name, **extra}
+        if lookup is not None:
+            body["lookup"] = {k: list(v) for k, v in lookup.values.items() if v}
         url = f"{self.url}/{(spec.endpoint or spec.name).lstrip('/')}"
         return self._post(url, body, what=f"the host's endpoint for {spec.qualified_name}")
 

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from charter.accounts.services import ensure_collecting
 from charter.audit.chain import Verification
 from charter.audit.services import AuditLog, next_event
 from charter.consent.banner import CurrentConsent, categories, choice_events
@@ -114,6 +115,8 @@ class ConsentLedger:
     def record_many(self, controller_id: str, items: Sequence[ConsentIn], terms: PolicyTerms, *, actor: str,
                     is_batch: bool = False) -> list[Recorded]:
         """Append many events in one transaction; with `is_batch`, errors name the item (`[3].purpose`)."""
+        if any(i.action in ("grant", "guardian_grant") for i in items):
+            ensure_collecting(self.session, controller_id)  # a refusal or withdrawal is still taken (LUB-SHUTDOWN)
         known = self.subjects.existing(controller_id, [i.subject_id for i in items])
         now = utcnow()
         offered: dict[str, Purpose] = {}

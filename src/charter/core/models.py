@@ -19,3 +19,5 @@ class Controller(Base):
     # The audit chain's head, so a deleted tail is detected as surely as a deleted middle.
     audit_head_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head_hash: Mapped[str] = mapped_column(String(80), default="")
+    # Set when the controller ceases operations (LUB-SHUTDOWN): no new personal data is collected after it.
+    collection_stopped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     """Whether `charter serve` drains the outbox in-process."""
     outbox_interval: float = 2.0
     """Seconds between the in-process sender's passes over the outbox."""
+    scheduler: bool = True
+    """Whether `charter serve` runs the periodic jobs in-process: retention sweeps and notices that fall due."""
+    retention_interval: float = 3600.0
+    """Seconds between retention sweeps of every controller."""
+    notices_interval: float = 60.0
+    """Seconds between checks for notices that have fallen due (lifted disclosure restrictions, policy changes)."""
 
     # Data-subject request tasks.
     request_worker: bool = True

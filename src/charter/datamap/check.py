@@ -466,6 +466,34 @@ def check_retention(loaded: LoadedDataMap, policy: PolicyVersion) -> Iterator[Pr
             yield _problem(loaded, f"{path}.retention", f"`{dataset.retention}` is not a retention rule of the map",
                            f"{_suggest(dataset.retention, rules)}use an id under `retention_rules:` "
                            f"({', '.join(rules)}), or add the rule there")
+    for at in _collections(dm):
+        for key in ("collected_at", "ended_at"):
+            yield from _moment_field(loaded, at, key)
+
+
+def _moment_field(loaded: LoadedDataMap, at: _At, key: str) -> Iterator[Problem]:
+    """A field a sweep compares with a cutoff must exist, hold a moment, and be readable by the store."""
+    name = getattr(at.collection, key)
+    if name is None:
+        return
+    path = f"{at.path}.{key}"
+    field = at.collection.field(name)
+    if field is None:
+        names = [f.name for f in at.collection.fields]
+        yield _problem(loaded, path, f"`{name}` is not a field of `{_qualified(at)}`",
+                       f"{_suggest(name, names)}name one of its fields, and declare it under `fields:`")
+        return
+    if at.dataset.kind is StoreKind.MANUAL:
+        yield _problem(loaded, path, f"`{_qualified(at)}` is in a manual store, which Charter cannot sweep",
+                       f"remove `{key}:`; staff apply the dataset's retention rule by hand")
+    elif field.type not in (FieldType.DATE, FieldType.DATETIME):
+        yield _problem(loaded, path, f"`{key}: {name}` names a field not declared a date or datetime",
+                       f"give `{name}` `type: datetime` (or `date`)")
+    elif at.dataset.kind is StoreKind.REDIS and (at.collection.redis_type is not RedisType.HASH
+                                                  or name in placeholders(at.collection.key or "")):
+        yield _problem(loaded, path, f"`{_qualified(at)}` keeps `{name}` where a sweep cannot read it: only a field "
+                       "of a Redis hash can be compared", "let the host set a TTL on such keys instead, or store "
+                       "the moment in a hash field")
 
 
 _CHECKS: tuple[Check, ...] = (

@@ -141,6 +141,12 @@ class Collection(_Model):
     instructions: LocalText | None = Field(default=None, description="Manual: what staff must do")
     erasure: ErasureOption = Field(
         default=None, description="Default for fields holding a category without an `erasure:` of their own")
+    collected_at: Name | None = Field(
+        default=None, description="The date/datetime field saying when the row was collected: a `days:` retention "
+                                  "rule counts from it, and an incident's time window filters by it")
+    ended_at: Name | None = Field(
+        default=None, description="The date/datetime field saying when the account or purpose the row serves ended "
+                                  "(NULL while it lasts): a `while:` retention rule counts from it")
     fields: list[DataField] = Field(min_length=1)
 
     def field(self, name: str) -> DataField | None:

@@ -52,6 +52,9 @@ TEMPLATES: dict[str, TemplateSpec] = {s.id: s for s in (
     _spec("policy_change", "effective changes", "needs_consent policy_url"),
     # The elements each jurisdiction requires are enforced by the incident notices (issue 8), not here.
     _spec("breach_notice", "elements contact", "occurred"),
+    _spec("controller_transfer", "new_holder transfer_date contact", "new_holder_contact undertaking"),
+    _spec("disclosure_notice", "authority grounds categories disclosed_on contact", "reference"),
+    _spec("service_shutdown", "stopped_on last_day contact"),
     _spec("newsletter", "title paragraphs", "link_url link_text", is_marketing=True),
 )}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import ARRAY, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from charter.accounts.services import ensure_collecting
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
@@ -101,6 +102,7 @@ class SubjectDirectory:
         found = self.find(controller_id, kind, value)
         if found is not None:
             return found
+        ensure_collecting(self.session, controller_id)
         subject = Subject(id=str(uuid.uuid4()), controller_id=controller_id)
         self.session.add(subject)
         self.session.flush()
@@ -122,6 +124,7 @@ class SubjectDirectory:
             if existing.subject_id != subject_id:
                 raise Conflict(f"this {k.value} already belongs to another subject", field=k.value)
             return existing
+        ensure_collecting(self.session, controller_id)
         identity = Identity(controller_id=controller_id, subject_id=subject_id, kind=k.value, index_hash=digest,
                             value_encrypted=self.keyring.encrypt(norm, _context(controller_id)))
         self.session.add(identity)

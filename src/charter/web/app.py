@@ -22,18 +22,23 @@ from charter.outbox import BackgroundSender, OutboxSender, transports_from_setti
 from charter.web import admin, center, errors
 from charter.web.api import (
     admin_requests,
+    announcements,
     banner,
     center_links,
     consents,
     datamaps,
     decisions,
     host_records,
+    incidents,
+    operations,
     policies,
     requests,
+    retention,
     subjects,
 )
 from charter.web.cors import BannerCors
 from charter.web.deps import KeyCache
+from charter.web.jobs import periodic_jobs
 from charter.web.ui.i18n import LanguageSwitch
 from charter.web.ui.security import SecurityHeaders
 from charter.web.ui.templates import ASSETS_DIR, make_ui
@@ -42,6 +47,23 @@ from charter.web.workers import request_workers
 STATIC = Path(__file__).parent / "static"
 # https://privacycg.github.io/gpc-spec/: the site honours Global Privacy Control (here: Charter's banner).
 GPC_SUPPORT = {"gpc": True, "lastUpdate": "2025-01-01"}
+
+
+def _mount(app: FastAPI) -> None:
+    """Every router, static folder and middleware of the one app."""
+    app.add_middleware(BannerCors)
+    for module in (policies, datamaps, subjects, consents, decisions, banner, requests, admin_requests, host_records,
+                   center_links, retention, incidents, operations, announcements):
+        app.include_router(module.router)
+    app.include_router(requests.acks)
+    app.include_router(operations.changes)
+    app.include_router(announcements.public)
+    app.include_router(admin.router)
+    app.include_router(center.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/assets", StaticFiles(directory=ASSETS_DIR), name="assets")
+    app.add_middleware(LanguageSwitch, prefixes=("/admin", "/center"))
+    app.add_middleware(SecurityHeaders)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     decider.watch(sessions)
 
     workers = request_workers(settings, sessions, keyring, notify=sender.wake if sender else None)
+    # With a broker, `charter worker` runs the periodic jobs; without one, this process does.
+    jobs = periodic_jobs(settings, sessions, keyring) if settings.scheduler and not settings.broker_url else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,11 +88,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if sender is not None:
             sender.start()
         workers.start()
+        if jobs is not None:
+            jobs.start()
         # Everything built so far lives as long as the process: keep the cyclic collector from rescanning it on
         # every collection the request path triggers.
         gc.collect()
         gc.freeze()
         yield
+        if jobs is not None:
+            jobs.stop()
         workers.stop()
         if sender is not None:
             sender.stop()
@@ -87,20 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.request_queue = workers.queue
     app.state.request_workers = workers
     app.state.wake_outbox = sender.wake if sender else None
+    app.state.jobs = jobs
     # Cookie and form-token signing key: derived from the keyring, so every worker shares it with no new secret.
     app.state.ui = make_ui(bytes.fromhex(keyring.blind_index("charter.web", "cookie-signing")))
     errors.install(app)
-    app.add_middleware(BannerCors)
-    for module in (policies, datamaps, subjects, consents, decisions, banner, requests, admin_requests, host_records,
-                   center_links):
-        app.include_router(module.router)
-    app.include_router(requests.acks)
-    app.include_router(admin.router)
-    app.include_router(center.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/assets", StaticFiles(directory=ASSETS_DIR), name="assets")
-    app.add_middleware(LanguageSwitch, prefixes=("/admin", "/center"))
-    app.add_middleware(SecurityHeaders)
+    _mount(app)
 
     @app.get("/.well-known/gpc.json", include_in_schema=False)
     def gpc() -> JSONResponse:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from charter.accounts.models import KeyKind
-from charter.accounts.services import ApiKeyService, ApiPrincipal
+from charter.accounts.services import ApiKeyService, ApiPrincipal, collection_stopped
 from charter.core.crypto import Keyring
 from charter.core.errors import Forbidden, Unauthorized
 from charter.decisions.decider import Decider
@@ -110,6 +110,20 @@ async def cached_secret_key(request: Request) -> ApiPrincipal:
     if principal is None:
         principal = await run_in_threadpool(keys.authenticate, authorization)
     return secret_key(principal)
+
+
+def collecting(principal: ApiPrincipal) -> ApiPrincipal:
+    """The principal, unless its controller has ceased operations (LUB-SHUTDOWN): then a 409 saying so."""
+    if not principal.is_collecting:
+        raise collection_stopped(principal.controller_id)
+    return principal
+
+
+def collecting_secret_key(principal: Annotated[ApiPrincipal, Depends(secret_key)]) -> ApiPrincipal:
+    return collecting(principal)
+
+
+CollectingKey = Annotated[ApiPrincipal, Depends(collecting_secret_key)]
 
 
 def get_decider(request: Request) -> Decider:

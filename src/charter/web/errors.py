@@ -48,13 +48,18 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
     if pages.is_page(request):
         return pages.error_page(request, 400)
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in exc.errors()
-    ]
+    problems = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
     first = problems[0]["field"] if problems else ""
     return JSONResponse({"error": {"code": "invalid", "field": first,
                                    "message": f"the request is not valid: {problems[0]['message'] if problems else ''}",
                                    "problems": problems}}, status_code=422)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """The field's path in the request body (or query), without FastAPI's leading location; a field may itself be
+    called `body`."""
+    parts = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
+    return ".".join(str(p) for p in parts)
 
 
 def install(app: FastAPI) -> None:

@@ -21,7 +21,7 @@ from charter.core.errors import Conflict, Forbidden
 from charter.policy.services import PolicyStore
 from charter.web.api.consents import policy_finder, recorded_json
 from charter.web.api.subjects import VISITOR_ID
-from charter.web.deps import DbSession, DeciderDep, KeyringDep
+from charter.web.deps import DbSession, DeciderDep, KeyringDep, collecting
 
 router = APIRouter(prefix="/v1/banner/{key}", tags=["banner"])
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -91,6 +91,7 @@ def choices(body: ChoicesIn, request: Request, *, key: BannerKey, session: DbSes
             decider: DeciderDep, sec_gpc: Annotated[str | None, Header()] = None,
             x_request_id: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Record the visitor's choice in the ledger (only what changed), with IP, user agent and GPC as evidence."""
+    collecting(key)
     terms = decider.policy(key.controller_id).terms
     if body.policy_hash != terms.current.content_hash:
         raise Conflict("the policy changed since the banner was shown", field="policy_hash",

@@ -76,7 +76,8 @@ _SCHEMA = _ONE.json_schema(ref_template="#/components/schemas/{model}")
                "description": "a ConsentIn object, or a list of them"}}}}})
 async def record(request: Request, session: DbSession, key: SecretKey, keyring: KeyringDep,
                  decider: DeciderDep) -> Response:
-    """Record consent events (grant, refuse, withdraw, guardian_grant); a list is one transaction."""
+    """Record consent events (grant, refuse, withdraw, guardian_grant); a list is one transaction. Once the
+    controller has ceased operations a grant is refused (409); refusals and withdrawals are still recorded."""
     parsed, is_batch = parse_consents(await request.body())
     terms = decider.policy(key.controller_id).terms
     done = ConsentLedger(session, keyring).record_many(key.controller_id, parsed, terms,

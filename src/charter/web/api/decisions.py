@@ -25,7 +25,7 @@ from charter.decisions.decider import Decider
 from charter.decisions.interfaces import Cursor, LogEntry
 from charter.decisions.services import write_decision_log
 from charter.policy.services import PolicyStore
-from charter.web.deps import DbSession, DeciderDep, SecretKey, cached_secret_key
+from charter.web.deps import DbSession, DeciderDep, SecretKey, cached_secret_key, collecting
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
@@ -88,7 +88,9 @@ async def _answer(decider: Decider, controller_id: str, subject_id: str, questio
 @router.post("", openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "oneOf": [_QUESTION_SCHEMA, {"type": "array", "items": _QUESTION_SCHEMA, "maxItems": MAX_BATCH}]}}}}})
 async def decide(request: Request, key: Annotated[ApiPrincipal, Depends(cached_secret_key)]) -> Response:
-    """Answer one question (an object) or many (a list, answered in order)."""
+    """Answer one question (an object) or many (a list, answered in order); refused (409) once the controller has
+    ceased operations."""
+    collecting(key)
     try:
         body = json.loads(await request.body())
     except ValueError as exc:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from charter.core.errors import CharterError
 from charter.core.i18n import Lang
+from charter.operations.changes import schedule_change
 from charter.policy.coverage import coverage
 from charter.policy.diff import diff_policies
 from charter.policy.models import PolicyVersionRecord
@@ -59,6 +60,8 @@ async def publish(request: Request, response: Response, session: DbSession, key:
                                              actor=f"api_key:{key.key_id}")
     if not published.created:
         response.status_code = 200
+    else:
+        schedule_change(session, key.controller_id, published.record, actor=f"api_key:{key.key_id}")
     return PublishOut(**_out(published.record).model_dump(), created=published.created)
 
 

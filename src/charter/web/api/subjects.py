@@ -17,7 +17,7 @@ from charter.subjects.age import is_minor, latest_birth_of
 from charter.subjects.normalise import normalise, parse_kind
 from charter.subjects.services import SubjectDirectory
 from charter.web.api.consents import event_json, state_json
-from charter.web.deps import DbSession, DeciderDep, KeyringDep, SecretKey
+from charter.web.deps import CollectingKey, DbSession, DeciderDep, KeyringDep, SecretKey
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 VISITOR_ID = r"^[0-9a-f]{32}$"
@@ -62,7 +62,7 @@ def _today() -> dt.date:
 
 
 @router.post("", status_code=201)
-def register(body: SubjectIn, *, response: Response, session: DbSession, key: SecretKey, keyring: KeyringDep,
+def register(body: SubjectIn, *, response: Response, session: DbSession, key: CollectingKey, keyring: KeyringDep,
              decider: DeciderDep) -> SubjectOut:
     """Find or create the person known by these identities; record their age. Under a policy that refuses
     minors, a minor is refused and nothing is stored."""
@@ -168,7 +168,7 @@ def unsuspend(subject_id: str, session: DbSession, key: SecretKey, keyring: Keyr
 
 
 @router.post("/{subject_id}/link-visitor")
-def link_visitor(subject_id: str, body: VisitorIn, *, session: DbSession, key: SecretKey, keyring: KeyringDep,
+def link_visitor(subject_id: str, body: VisitorIn, *, session: DbSession, key: CollectingKey, keyring: KeyringDep,
                  decider: DeciderDep) -> dict[str, Any]:
     """At login: the banner's choices made as an anonymous visitor carry over to the account."""
     terms = decider.policy(key.controller_id).terms
