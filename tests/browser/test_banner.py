@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 
 HOST_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Lubpur</title>
 <script src="{charter}/static/charter-consent.js" data-key="{key}"></script>
+<style>button {{ color: #fff; background: #fff; text-transform: uppercase; }}</style>
 </head><body><h1>Lubpur 超润</h1><button id="before">before</button>
 <a href="#" id="privacy" data-charter-open>Privacy settings</a>
 <script type="text/plain" data-charter-purpose="analytics">
@@ -119,6 +120,17 @@ def test_reject_sets_no_analytics_cookie_and_the_blocked_script_never_runs(page:
     assert ("analytics", "refuse", "banner", False) in refused
     assert {p for p, a, _c, _g in refused if a == "refuse"} == {
         "analytics", "personalisation", "marketing_email", "email_tracking"}
+
+
+def test_the_banners_buttons_stay_readable_on_a_host_that_styles_every_button(page: Any, stage: Stage) -> None:
+    open_host(page, stage)
+    page.get_by_role("dialog").wait_for()
+    looks = page.evaluate("""[...document.querySelectorAll('.charter-consent button')].map(b => {
+        const s = getComputedStyle(b); return [b.textContent, s.color, s.backgroundColor]; })""")
+    assert len(looks) == 4
+    for text, color, background in looks:
+        assert text.strip(), looks
+        assert color != background, f"{text!r} is drawn {color} on {background}"
 
 
 def test_accepting_analytics_runs_it_and_nothing_else(page: Any, stage: Stage) -> None:

@@ -145,8 +145,11 @@
     "padding:10px 0}.charter-consent .cat label{font-weight:600;margin-left:6px}.charter-consent .cat p," +
     ".charter-consent .note{margin:4px 0 0 26px;color:#444;font-size:13px}.charter-consent .note{margin-left:0}" +
     ".charter-consent .buttons{display:flex;gap:8px;flex-wrap:wrap;justify-content:flex-end;margin-top:14px}" +
+    // The host's own stylesheet applies too: set every property a button's look depends on (white-on-white
+    // labels were seen on a host that styles all buttons).
     ".charter-consent button{font:inherit;padding:8px 14px;border-radius:8px;border:1px solid #1d1d1f;" +
-    "background:#fff;cursor:pointer}.charter-consent button.primary{background:#1d1d1f;color:#fff}" +
+    "background:#fff;color:#1d1d1f;min-width:0;min-height:0;text-transform:none;letter-spacing:normal;" +
+    "box-shadow:none;cursor:pointer}.charter-consent button.primary{background:#1d1d1f;color:#fff}" +
     ".charter-consent :focus-visible{outline:3px solid #0a66d8;outline-offset:2px}" +
     ".charter-consent fieldset{border:0;padding:0;margin:12px 0 0}.charter-consent legend{font-weight:600}";
 
