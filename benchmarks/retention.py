@@ -158,7 +158,7 @@ systems:
 def _fill(conn: psycopg.Connection[Any], table: str, rows: int, *, expired: bool) -> None:
     conn.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, email text, ip text, created_at timestamp)")
     age = "interval '400 days'" if expired else "interval '1 day'"
-    conn.execute(f"INSERT INTO {table} SELECT g, 'p' || g || '@example.com', '10.0.' || (g % 250) || '.1', "  # noqa: S608 - generated
+    conn.execute(f"INSERT INTO {table} SELECT g, 'p' || g || '@example.com', '10.0.' || (g %% 250) || '.1', "  # noqa: S608 - generated
                  f"now() - {age} FROM generate_series(1, %s) g", (rows,))
     conn.commit()
     conn.autocommit = True

@@ -57,6 +57,9 @@ _BANNER = (
 _REQUESTS = "requests (issue 4)"
 _CENTRE = "privacy centre (issue 5)"
 _RETENTION = "retention/incidents (issue 8)"
+_T_RETENTION = "tests/retention/test_sweep.py, tests/web/test_retention_api.py, tests/web/test_jobs.py"
+_T_INCIDENTS = "tests/web/test_incidents_api.py, tests/incidents/test_notices.py, tests/incidents/test_report.py"
+_T_OPERATIONS = "tests/web/test_operations_api.py"
 _DATAMAP_REGION = (
     "charter.datamap.check refuses a data map whose dataset is stored outside the policy's storage regions, and "
     "publishing runs that check (tests: tests/datamap/test_check.py, tests/web/test_datamaps_api.py)"
@@ -100,15 +103,31 @@ REGISTRY: dict[str, Enforcement] = {
         f"checks the recipient's purposes, record, agreement and separate consent (tests: tests/policy/test_check.py,"
         f" {_T_DECISIONS}, tests/decisions/test_core.py); the disclosure log in access exports: {_REQUESTS}",
     ),
-    "LAN-MERGER": Enforcement(_N, "controller transfer with notices (issue 8)"),
-    "LAN-LEGAL-DISCLOSURE": Enforcement(_N, "compelled-disclosure record and notice (issue 8)"),
+    "LAN-MERGER": Enforcement(
+        _E,
+        "charter.operations.transfer: everyone told (email over SMTP, in-app, announced) before the transfer, the new "
+        "holder's undertaking recorded (hashed, audited), and the hand-over refused until both are done and the "
+        f"announced date has come (tests: {_T_OPERATIONS}, tests/operations/test_transfer.py)",
+    ),
+    "LAN-LEGAL-DISCLOSURE": Enforcement(
+        _E,
+        "charter.operations.disclosure: grounds and what was disclosed recorded; the person told at once, or when a "
+        "lawful restriction (which must carry an expiry) ends, by the periodic job (tests: "
+        f"{_T_OPERATIONS}, tests/operations/test_disclosure.py)",
+    ),
     "LAN-STORAGE-HK": Enforcement(
         _P,
         f"{_CHECK} flags a recipient region outside the storage regions without a cross-border basis; the transfer "
         f"decision denies without a mechanism, separate consent and an impact assessment (tests: "
         f"tests/policy/test_check.py, {_T_DECISIONS}); {_DATAMAP_REGION}",
     ),
-    "LAN-RETENTION": Enforcement(_N, f"{_RETENTION}: retention rules, sweeps and legal holds"),
+    "LAN-RETENTION": Enforcement(
+        _E,
+        "charter.retention: every dataset's rule applied through the connectors in chunks (SQL, Redis, webhook; "
+        "manual stores reported), on a schedule in the server; legal holds with reason, who and expiry keep what "
+        "they cover, restrict the person they name, are reported by each run and by erasure requests (tests: "
+        f"{_T_RETENTION}, tests/retention/test_restriction.py, tests/retention/test_requests.py)",
+    ),
     "LAN-ACCOUNT-LINK": Enforcement(
         _P,
         "charter.subjects resolves several encrypted identities to one subject (test: tests/subjects); "
@@ -118,7 +137,12 @@ REGISTRY: dict[str, Enforcement] = {
         "linking host account ids from the reference platforms: their SDK wiring",
     ),
     "LAN-SECURITY": Enforcement(_P, _SECURITY),
-    "LAN-BREACH": Enforcement(_N, f"{_RETENTION}: incident workflow, notices and regulator report"),
+    "LAN-BREACH": Enforcement(
+        _E,
+        "charter.incidents: record → people affected resolved from the data map and the window → notices carrying "
+        "every required element (email, SMS, push, in-app, announcement) → regulator report (zh/en, Markdown/PDF); "
+        f"clocks with what is overdue; every step audited (tests: {_T_INCIDENTS})",
+    ),
     "LAN-RIGHTS": Enforcement(
         _P,
         "charter.requests over HTTP and the SDK: access with its bundle, erasure, restriction, withdrawal, "
@@ -138,7 +162,8 @@ REGISTRY: dict[str, Enforcement] = {
         "charter.requests: retention-locked fields become held items with their reason, told to the person and "
         "shown in the request's status; after a cancellation they are restricted (tests: "
         "tests/web/test_host_records_api.py, tests/requests/test_runner.py, tests/requests/test_consent_steps.py); "
-        "legal holds: issue 8",
+        "a legal hold keeps the collections it covers out of an erasure and they are reported as held (test: "
+        "tests/retention/test_requests.py)",
     ),
     "LAN-WITHDRAW": Enforcement(
         _E,
@@ -149,10 +174,12 @@ REGISTRY: dict[str, Enforcement] = {
         "tests/requests/test_consent_steps.py)",
     ),
     "LAN-CHANGE": Enforcement(
-        _P,
+        _E,
         f"{_DIFF}; the privacy centre announces a version before its effective date, with what changes (test: "
         "tests/web/center/test_policy.py); the banner asks again after a change needing fresh consent (test: "
-        "tests/browser/test_banner.py); notices by email: outbox",
+        "tests/browser/test_banner.py); a material change published ahead emails everyone in their language, "
+        "leaves an in-app notice and an announcement before the date, and the banner can ask what is coming "
+        f"(tests: tests/operations/test_changes.py, {_T_OPERATIONS})",
     ),
     # Lubpur
     "LUB-ACCEPT": Enforcement(
@@ -180,9 +207,11 @@ REGISTRY: dict[str, Enforcement] = {
     "LUB-THIRD-PARTY-INFO": Enforcement(_N, f"{_REQUESTS}: attestation and export/erasure for the other person"),
     "LUB-COOKIE-COLLECT": Enforcement(_E, f"as LAN-COOKIES: {_BANNER}"),
     "LUB-USE": Enforcement(
-        _P,
+        _E,
         f"{_CHECK} validates the declared purposes; analytics decisions carry the deidentify obligation (tests: "
-        f"tests/policy/test_check.py, {_T_DECISIONS}); the de-identification transform (issue 8)",
+        f"tests/policy/test_check.py, {_T_DECISIONS}); analytics exports are de-identified — identities dropped, keys "
+        "pseudonymised with a key Charter holds back, personal fields generalised or dropped, refused if a direct "
+        f"identifier survives (tests: {_T_OPERATIONS}, tests/operations/test_exports.py)",
     ),
     "LUB-CONSENT-DURATION": Enforcement(
         _E, f"consent state per purpose with its full history; a new purpose has no consent until asked (tests: "
@@ -193,7 +222,13 @@ REGISTRY: dict[str, Enforcement] = {
         "every PIPL art. 13 basis is in the schema and charter.jurisdictions; decisions say which basis and which of "
         f"the policy's legal exceptions they rest on (tests: tests/jurisdictions, {_T_DECISIONS})",
     ),
-    "LUB-SHUTDOWN": Enforcement(_N, "cease-operations procedure (issue 8)"),
+    "LUB-SHUTDOWN": Enforcement(
+        _E,
+        "charter.operations.shutdown: collection switched off (grants, decisions, new people and banner choices "
+        "refused with 409), everyone told or an announcement, every dataset erased or anonymised through the "
+        f"connectors (holds still counted), a closing report (tests: {_T_OPERATIONS}, "
+        "tests/operations/test_shutdown.py)",
+    ),
     "LUB-BEACONS": Enforcement(
         _P, f"email tracking is its own purpose and email decisions carry no_tracking for those without it (test: "
             f"{_T_DECISIONS}); leaving pixels and tracked links out of the mail: outbox (issue 8)"
@@ -204,16 +239,25 @@ REGISTRY: dict[str, Enforcement] = {
         "sharing decision needs a complete recipient record with an agreement and separate consent for another "
         f"handler (tests: tests/policy/test_check.py, {_T_DECISIONS}, tests/decisions/test_core.py)",
     ),
-    "LUB-TRANSFER": Enforcement(_N, "controller transfer (as LAN-MERGER) (issue 8)"),
+    "LUB-TRANSFER": Enforcement(_E, f"as LAN-MERGER (tests: {_T_OPERATIONS}, tests/operations/test_transfer.py)"),
     "LUB-PUBLIC": Enforcement(
         _P,
         f"{_CHECK} requires separate consent for a public-disclosure purpose and the publish decision needs it "
         f"(tests: tests/policy/test_check.py, {_T_DECISIONS}); logging violation disclosures (issue 8)",
     ),
-    "LUB-DEIDENTIFIED": Enforcement(_N, "de-identification transform and check (issue 8)"),
-    "LUB-SECURITY": Enforcement(_P, f"{_SECURITY}; retention: {_RETENTION}"),
+    "LUB-DEIDENTIFIED": Enforcement(
+        _E,
+        "charter.operations.deidentify: the transform, a check that no direct identifier (email, phone, ID-card or "
+        "bank-card number, the row's own identities) survives — the export is refused otherwise — and each export "
+        f"logged as de-identified (tests: {_T_OPERATIONS}, tests/operations/test_exports.py, "
+        "tests/operations/test_deidentify.py)",
+    ),
+    "LUB-SECURITY": Enforcement(_P, f"{_SECURITY}; retention as LAN-RETENTION (tests: {_T_RETENTION})"),
     "LUB-BREACH": Enforcement(
-        _N, f"{_RETENTION}: notices checked for every element charter.jurisdictions requires before sending"
+        _E,
+        "charter.incidents: a notice missing any element its jurisdictions require is refused naming it; channels "
+        f"email/SMS/push/in-app, a public announcement, the regulator report (tests: {_T_INCIDENTS}, "
+        "tests/incidents/test_elements.py)",
     ),
     "LUB-ACCESS": Enforcement(
         _P,
@@ -274,12 +318,16 @@ REGISTRY: dict[str, Enforcement] = {
     "LUB-CHANGE": Enforcement(
         _P,
         f"{_DIFF}: a reduced right needs fresh consent and the banner asks again (test: tests/browser/test_banner.py);"
-        " every version and a readable diff are public in the privacy centre (test: tests/web/center/test_policy.py)",
+        " every version and a readable diff are public in the privacy centre (test: tests/web/center/test_policy.py);"
+        " on the effective date, consents the change needs renewed are superseded in the ledger (test: "
+        "tests/operations/test_changes.py)",
     ),
     "LUB-CONTACT": Enforcement(
         _P,
         "charter.policy.render shows the contacts on the rendered policy (test: tests/policy/test_render.py) and "
-        "every privacy-centre page shows them (test: tests/web/center/test_policy.py); notices: outbox",
+        "every privacy-centre page shows them (test: tests/web/center/test_policy.py); breach, transfer, disclosure "
+        "and shutdown notices and the announcements page carry them (tests: tests/incidents/test_notices.py, "
+        "tests/web/test_announcements_api.py)",
     ),
 }
 

@@ -40,10 +40,11 @@ from charter.policy.schema import PolicyVersion
 from charter.policy.services import PolicyStore, as_policy
 from charter.requests.interfaces import NullQueue, TaskQueue
 from charter.requests.lifecycle import Event, Status, advance, transition
-from charter.requests.models import DataRequest, RequestSettings, RequestTask
-from charter.requests.planning import NEEDS_DATAMAP, draft_tasks
+from charter.requests.models import DataRequest, HeldItem, RequestSettings, RequestTask
+from charter.requests.planning import NEEDS_DATAMAP, Operation, TaskDraft, draft_tasks
 from charter.requests.texts import KIND_LABELS
 from charter.requests.verification import Challenges, accept_assertion
+from charter.retention import LegalHolds, held_for
 from charter.subjects.models import Subject
 from charter.subjects.normalise import IdentityKind, normalise, parse_kind
 from charter.subjects.services import SubjectDirectory
@@ -356,6 +357,8 @@ class RequestService:
         kind = RequestKind(request.kind)
         try:
             drafts = draft_tasks(kind, self._plan_of(request, kind), self.params(request))
+            if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
+                drafts = self._respect_holds(request, drafts)
         except CharterError as exc:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code, request.error_message = exc.code, exc.message[:1000]
@@ -375,6 +378,22 @@ class RequestService:
                           data={"tasks": len(tasks), "datamap_version": request.datamap_version})
         self.enqueue_after_commit([tasks[0].id] if tasks else [])
         return [t.id for t in tasks]
+
+    def _respect_holds(self, request: DataRequest, drafts: list[TaskDraft]) -> list[TaskDraft]:
+        """Leave what a legal hold keeps, and record it as held so the person is told (LAN-RETENTION, LAN-LIMITS)."""
+        if request.subject_id is None:
+            return drafts
+        erased = [d.collection for d in drafts if d.operation is Operation.ERASE and d.collection]
+        holds = LegalHolds(self.session, self.keyring).in_force(request.controller_id)
+        held = held_for(holds, request.subject_id, erased, utcnow())
+        for key, hold in held.items():
+            day = hold.expires_at.date().isoformat()
+            self.session.add(HeldItem(request_id=request.id, controller_id=request.controller_id, collection=key,
+                                      field="*", rule="legal_hold", reason={
+                                          "zh": f"依法保全，{day}前暂不删除，仅作存储和安全保护",
+                                          "en": f"kept under a legal hold until {day}: stored and secured only",
+                                          "zh_tw": f"依法保全，{day}前暫不刪除，僅作儲存和安全保護"}))
+        return [d for d in drafts if not (d.operation is Operation.ERASE and d.collection in held)]
 
     def _plan_of(self, request: DataRequest, kind: RequestKind) -> Any:
         if kind not in NEEDS_DATAMAP:

@@ -4,7 +4,15 @@
     report = RetentionSweep(sessions, keyring, Secrets.from_environment()).run("acme", dry_run=True)
 """
 
-from charter.retention.rules import HoldScope, SweepTarget, TargetStatus, cutoff, shutdown_targets, sweep_targets
+from charter.retention.rules import (
+    HoldScope,
+    SweepTarget,
+    TargetStatus,
+    cutoff,
+    held_for,
+    shutdown_targets,
+    sweep_targets,
+)
 from charter.retention.services import LegalHolds, RetentionRuns
 from charter.retention.sweep import Outcome, RetentionSweep, SweepProgress, SweepReport
 from charter.retention.tasks import run_retention_sweep, sweep_every_controller
@@ -20,6 +28,7 @@ __all__ = [
     "SweepTarget",
     "TargetStatus",
     "cutoff",
+    "held_for",
     "run_retention_sweep",
     "shutdown_targets",
     "sweep_every_controller",

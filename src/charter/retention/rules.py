@@ -25,7 +25,7 @@ from charter.datamap.plan import Planner
 from charter.datamap.schema import Collection, DataMap, Dataset, RetentionRule
 from charter.datamap.specs import collection_key, collection_spec, connection_spec
 
-__all__ = ["HoldScope", "SweepTarget", "TargetStatus", "cutoff", "shutdown_targets", "sweep_targets"]
+__all__ = ["HoldScope", "SweepTarget", "TargetStatus", "cutoff", "held_for", "shutdown_targets", "sweep_targets"]
 
 DEFAULT_CHUNK = 10_000
 
@@ -82,6 +82,19 @@ def cutoff(rule: RetentionRule, now: dt.datetime) -> dt.datetime:
     if rule.days is not None:
         return now - dt.timedelta(days=rule.days)
     return now - dt.timedelta(days=rule.after_days or 0)
+
+
+def held_for(holds: Iterable[HoldScope], subject_id: str, keys: Iterable[str],
+             now: dt.datetime) -> dict[str, HoldScope]:
+    """Collection key (`dataset.collection`) → the hold in force that keeps this person's rows there: what an
+    erasure request must leave and report as held (LAN-LIMITS)."""
+    out: dict[str, HoldScope] = {}
+    for key in keys:
+        dataset, _, collection = key.partition(".")
+        for hold in holds:
+            if hold.expires_at > now and hold.subject_id in (None, subject_id) and hold.covers(dataset, collection):
+                out.setdefault(key, hold)
+    return out
 
 
 def _field_for(rule: RetentionRule, collection: Collection) -> str | None:
