@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,15 @@ def require(name: str, address: tuple[str, int]) -> None:
     if IN_CI:
         pytest.fail(f"{reason}, and CI=true needs it: start it (see the README's 'Services' section)")
     pytest.skip(f"{reason}; start it to run this test")
+
+
+def require_file(name: str, path: Path) -> None:
+    """Shared material beside the checkout (`../shared/`): skip locally when absent, fail under CI=true."""
+    if path.exists():
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is missing at {path}, and CI=true needs it: CI runs with shared/ beside the clone")
+    pytest.skip(f"{name} is missing at {path}")
 
 
 @contextmanager

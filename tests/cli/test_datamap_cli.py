@@ -13,6 +13,7 @@ from tests.connectors.shop_tables import seed
 from tests.datamap.fides_paths import DATASET
 from tests.datamap.maps import SHOP, edit, shop_policy_text, shop_text
 from tests.factories import new_controller_id
+from tests.services import require_file
 
 runner = CliRunner()
 
@@ -44,8 +45,7 @@ def test_check_passes_a_good_map_and_locates_each_problem(tmp_path: Path) -> Non
 
 
 def test_import_fides_writes_a_map_and_reports(tmp_path: Path) -> None:
-    if not DATASET.exists():
-        pytest.skip("the Fides sample is not available")
+    require_file("the Fides sample", DATASET)
     out_file = tmp_path / "datamap.yaml"
     code, out = charter("datamap", "import-fides", str(DATASET), "--region", "CN", "--out", str(out_file))
     assert code == 0, out

@@ -19,9 +19,9 @@ from charter.datamap.plan import Planner
 from charter.datamap.schema import DataMap
 from charter.policy.loader import load_policy_file
 from tests.connectors.shop_tables import run_access, run_erasure
-from tests.datamap.fides_paths import DATASET, SAMPLE, SQL
+from tests.datamap.fides_paths import DATASET, SQL
 from tests.datamap.maps import load
-from tests.services import fresh_postgres_database
+from tests.services import fresh_postgres_database, require_file
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "fides-sample"
 KEY = "postgres_example_test_dataset"
@@ -30,8 +30,7 @@ CUSTOMER_1 = {"email": ["customer-1@example.com"]}
 
 @pytest.fixture(scope="module")
 def sample_text() -> str:
-    if not DATASET.exists():
-        pytest.skip(f"the Fides sample is not at {SAMPLE}")
+    require_file("the Fides sample", DATASET)
     return DATASET.read_text(encoding="utf-8")
 
 
