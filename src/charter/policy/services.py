@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from charter.accounts.services import ControllerService
-from charter.audit.services import AuditLog
-from charter.core.errors import CharterError, Conflict, NotFound
+from charter.core.errors import CharterError, NotFound
 from charter.policy.check import check_policy
 from charter.policy.hashing import content_hash
 from charter.policy.loader import LoadedPolicy, PolicyFileError, Problem, load_policy_text
 from charter.policy.models import PolicyVersionRecord
 from charter.policy.schema import PolicyVersion
+from charter.policy.versioned import DocumentInvalid, Published, VersionedDocuments
+
+__all__ = ["PolicyInvalid", "PolicyStore", "Published", "as_policy", "validate_source"]
 
 
-class PolicyInvalid(CharterError):
+class PolicyInvalid(DocumentInvalid):
     code = "policy_invalid"
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"the policy has {len(problems)} problem(s); nothing was stored",
-                         fix="Correct each problem listed and publish again.")
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Published:
-    record: PolicyVersionRecord
-    created: bool
-    """False when the same content was already published: publishing is idempotent."""
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("policy", problems)
 
 
 def as_policy(record: PolicyVersionRecord) -> PolicyVersion:
@@ -50,60 +42,28 @@ def validate_source(text: str, source: str) -> LoadedPolicy:
     return loaded
 
 
-class PolicyStore:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.audit = AuditLog(session)
+class PolicyStore(VersionedDocuments[PolicyVersionRecord]):
+    record_type, kind, noun = PolicyVersionRecord, "policy", "policy"
+    listing = "GET /v1/policies or `charter policy list`"
 
-    def publish(self, controller_id: str, text: str, *, source: str, actor: str) -> Published:
+    def publish(self, controller_id: str, text: str, *, source: str, actor: str) -> Published[PolicyVersionRecord]:
         ControllerService(self.session).get(controller_id)
-        loaded = validate_source(text, source)
-        policy = loaded.policy
+        policy = validate_source(text, source).policy
         if policy.controller.id != controller_id:
             raise CharterError(
                 f"the policy is for controller {policy.controller.id!r}, not {controller_id!r}",
                 field="controller.id", fix="Publish it for the controller it names, or correct controller.id.")
-        digest = content_hash(policy)
-        same = self._by(controller_id, content_hash=digest)
-        if same is not None:
-            return Published(same, created=False)
-        clash = self._by(controller_id, version=policy.version)
-        if clash is not None:
-            raise Conflict(
-                f"version {policy.version!r} is already published with different content; published versions "
-                "are immutable", field="version", fix="Give the changed policy a new `version:` label.")
         record = PolicyVersionRecord(
-            controller_id=controller_id, version=policy.version, content_hash=digest,
+            controller_id=controller_id, version=policy.version, content_hash=content_hash(policy),
             effective=policy.effective, document=policy.model_dump(mode="json", by_alias=True),
             source=text, published_by=actor)
-        self.session.add(record)
-        self.session.flush()
-        self.audit.record(controller_id, actor=actor, action="policy.published", target=f"policy:{record.id}",
-                          data={"version": policy.version, "content_hash": digest,
-                                "effective": policy.effective.isoformat()})
-        return Published(record, created=True)
-
-    def _by(self, controller_id: str, *, version: str | None = None,
-            content_hash: str | None = None) -> PolicyVersionRecord | None:
-        q = select(PolicyVersionRecord).where(PolicyVersionRecord.controller_id == controller_id)
-        if version is not None:
-            q = q.where(PolicyVersionRecord.version == version)
-        if content_hash is not None:
-            q = q.where(PolicyVersionRecord.content_hash == content_hash)
-        return self.session.execute(q).scalar_one_or_none()
+        return self.store(record, actor=actor, data={"effective": policy.effective.isoformat()})
 
     def list(self, controller_id: str) -> list[PolicyVersionRecord]:
         return list(self.session.execute(
             select(PolicyVersionRecord).where(PolicyVersionRecord.controller_id == controller_id)
             .order_by(PolicyVersionRecord.effective, PolicyVersionRecord.id)
         ).scalars())
-
-    def get(self, controller_id: str, version: str) -> PolicyVersionRecord:
-        record = self._by(controller_id, version=version)
-        if record is None:
-            raise NotFound(f"no published policy version {version!r}",
-                           fix="List versions with GET /v1/policies or `charter policy list`.")
-        return record
 
     def in_force(self, controller_id: str, on: dt.date | None = None) -> PolicyVersionRecord:
         """The latest version whose effective date has come."""
