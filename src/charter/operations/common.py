@@ -4,19 +4,53 @@ delivery state of the messages a notice queued."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.announcements import Recipient, policy_in_force
-from charter.core.errors import CharterError
+from charter.announcements.audience import LanguageOf
+from charter.audit.services import AuditLog
+from charter.core.crypto import Keyring
+from charter.core.db import utcnow
+from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Text
 from charter.incidents.elements import contact_text
+from charter.outbox import Outbox
 from charter.outbox.models import OutboxMessage, Status
 from charter.policy.schema import PolicyVersion
 
-__all__ = ["aware", "contact_of", "count_recipients", "delivery", "nonblank", "policy_of", "waiting"]
+__all__ = ["OperationService", "aware", "contact_of", "count_recipients", "delivery", "nonblank", "policy_of",
+           "waiting"]
+
+
+class Owned(Protocol):
+    controller_id: str
+
+
+RowT = TypeVar("RowT", bound=Owned)
+
+
+class OperationService:
+    """What each operation's service holds: the session, keyring, outbox, the people's languages and a clock."""
+
+    def __init__(self, session: Session, keyring: Keyring, *, outbox: Outbox | None = None,
+                 language_of: LanguageOf | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.session = session
+        self.keyring = keyring
+        self.outbox = outbox or Outbox(session, keyring)
+        self.language_of = language_of
+        self.clock = clock
+        self.audit = AuditLog(session)
+
+    def _owned(self, model: type[RowT], controller_id: str, row_id: str, noun: str) -> RowT:
+        """The controller's own row, or "not found" (another controller's row is not found either)."""
+        row = self.session.get(model, row_id)
+        if row is None or row.controller_id != controller_id:
+            raise NotFound(f"no {noun} {row_id!r}")
+        return row
 
 
 def aware(at: dt.datetime) -> dt.datetime:

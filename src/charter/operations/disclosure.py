@@ -11,35 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from charter.announcements import Audience, FanOut, fan_out
-from charter.announcements.audience import LanguageOf
-from charter.audit.services import AuditLog
-from charter.core.crypto import Keyring
-from charter.core.db import utcnow
-from charter.core.errors import CharterError, NotFound
-from charter.operations.common import aware, contact_of, nonblank, policy_of
+from charter.core.errors import CharterError
+from charter.operations.common import OperationService, aware, contact_of, nonblank, policy_of
 from charter.operations.models import CompelledDisclosure
-from charter.outbox import Outbox
 from charter.subjects.models import Subject
 
 __all__ = ["Disclosures"]
 
 
-class Disclosures:
-    def __init__(self, session: Session, keyring: Keyring, *, outbox: Outbox | None = None,
-                 language_of: LanguageOf | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.session = session
-        self.keyring = keyring
-        self.outbox = outbox or Outbox(session, keyring)
-        self.language_of = language_of
-        self.clock = clock
-        self.audit = AuditLog(session)
-
+class Disclosures(OperationService):
     def record(self, controller_id: str, *, subject_id: str, authority: str, grounds: str,
                disclosed_at: dt.datetime, categories: Sequence[str], actor: str, reference: str | None = None,
                description: str | None = None, restriction_basis: str | None = None,
@@ -126,10 +111,7 @@ class Disclosures:
         return due
 
     def get(self, controller_id: str, disclosure_id: str) -> CompelledDisclosure:
-        disclosure = self.session.get(CompelledDisclosure, disclosure_id)
-        if disclosure is None or disclosure.controller_id != controller_id:
-            raise NotFound(f"no disclosure {disclosure_id!r}")
-        return disclosure
+        return self._owned(CompelledDisclosure, controller_id, disclosure_id, "disclosure")
 
     def all(self, controller_id: str) -> list[CompelledDisclosure]:
         return list(self.session.execute(select(CompelledDisclosure).where(

@@ -19,32 +19,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from charter.accounts.services import ControllerService
 from charter.announcements import Announcements, Audience, FanOut, fan_out
-from charter.announcements.audience import LanguageOf
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.db import transaction, utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
 from charter.core.i18n import Text
 from charter.core.secrets import Secrets
-from charter.operations.common import contact_of, count_recipients, delivery, nonblank, waiting
+from charter.operations.common import OperationService, contact_of, count_recipients, delivery, nonblank, waiting
 from charter.operations.models import Shutdown
-from charter.outbox import Outbox
 from charter.retention import RetentionSweep, SweepProgress, SweepReport
 from charter.retention.models import RetentionRun
 
 __all__ = ["ShutdownErasure", "Shutdowns"]
 
 
-class Shutdowns:
-    def __init__(self, session: Session, keyring: Keyring, *, outbox: Outbox | None = None,
-                 language_of: LanguageOf | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.session = session
-        self.keyring = keyring
-        self.outbox = outbox or Outbox(session, keyring)
-        self.language_of = language_of
-        self.clock = clock
-        self.audit = AuditLog(session)
-
+class Shutdowns(OperationService):
     def stop_collection(self, controller_id: str, *, reason: str, last_day: dt.date, actor: str,
                         dry_run: bool = False) -> Shutdown | None:
         """Switch collection off: from now on consent, decisions and new people are refused for this controller."""

@@ -14,22 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from charter.announcements import Announcements, Audience, fan_out
-from charter.announcements.audience import LanguageOf
-from charter.audit.services import AuditLog
-from charter.core.crypto import Keyring
-from charter.core.db import utcnow
-from charter.core.errors import CharterError, Conflict, NotFound
+from charter.core.errors import CharterError, Conflict
 from charter.core.i18n import Text
-from charter.operations.common import aware, contact_of, count_recipients, delivery, nonblank, waiting
+from charter.operations.common import OperationService, aware, contact_of, count_recipients, delivery, nonblank, waiting
 from charter.operations.models import ControllerTransfer
-from charter.outbox import Outbox
 
 __all__ = ["HandOver", "Transfers"]
 
@@ -43,16 +36,7 @@ class HandOver:
     is_dry_run: bool
 
 
-class Transfers:
-    def __init__(self, session: Session, keyring: Keyring, *, outbox: Outbox | None = None,
-                 language_of: LanguageOf | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.session = session
-        self.keyring = keyring
-        self.outbox = outbox or Outbox(session, keyring)
-        self.language_of = language_of
-        self.clock = clock
-        self.audit = AuditLog(session)
-
+class Transfers(OperationService):
     def start(self, controller_id: str, *, new_holder: str, new_holder_contact: str, transfer_date: dt.date,
               actor: str) -> ControllerTransfer:
         """Open a transfer to `new_holder` on `transfer_date`; nothing is sent or handed over yet."""
@@ -74,10 +58,7 @@ class Transfers:
         return transfer
 
     def get(self, controller_id: str, transfer_id: str) -> ControllerTransfer:
-        transfer = self.session.get(ControllerTransfer, transfer_id)
-        if transfer is None or transfer.controller_id != controller_id:
-            raise NotFound(f"no transfer {transfer_id!r}")
-        return transfer
+        return self._owned(ControllerTransfer, controller_id, transfer_id, "transfer")
 
     def all(self, controller_id: str) -> list[ControllerTransfer]:
         return list(self.session.execute(select(ControllerTransfer).where(
