@@ -58,7 +58,8 @@ class CharterDown(Exception):
 
 
 class ReportDelivery:
-    def __init__(self, sessions: sessionmaker[Session], link: CharterLink, closures: ClosureWatch | None = None) -> None:
+    def __init__(self, sessions: sessionmaker[Session], link: CharterLink,
+                 closures: ClosureWatch | None = None) -> None:
         self.sessions = sessions
         self.link = link
         self.closures = closures

@@ -13,7 +13,7 @@ from typing import Any
 from tests.examples.lubpur.factories import adult_birth_date, unique_email, unique_phone
 from tests.live import ARTIFACTS
 
-PASSWORD = "Lubric4nt-pass"  # noqa: S105 - a test account's password
+PASSWORD = "Lubric4nt-pass"
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ pytestmark = pytest.mark.browser
 CONTROLLER = "lubpur"
 DATAMAP = POLICY_FILE.parent / "datamap.yaml"
 STAFF_EMAIL = "service@lubpur.test"
-STAFF_PASSWORD = "Staff-pass-2023"  # noqa: S105 - a test account's password
+STAFF_PASSWORD = "Staff-pass-2023"
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def _send_newsletter(staff: Any, stage: Stage, subject: str) -> None:
     staff.fill("textarea[name=links]", "/products?category=hydraulic")
     staff.click("form[action='/staff/newsletters'] button[type=submit]")
     assert staff.url.endswith("?ok=newsletter_sent"), staff.url
-    _shot(staff, stage, f"staff-{subject.split()[0].lower()}")
+    _shot(staff, stage, f"staff-{subject.split(maxsplit=1)[0].lower()}")
 
 
 def _enter_the_privacy_centre(page: Any, stage: Stage) -> None:
