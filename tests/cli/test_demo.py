@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from charter.connectors.webhook import SIGNATURE_HEADER, sign
 from tests.live import free_port
 from tests.services import fresh_postgres_database
 
@@ -61,6 +62,13 @@ def test_seed_only_prints_the_logins_and_wires_lubpur(demo_env: dict[str, str], 
         assert conn.scalar(text("select count(*) from users where email = 'wang.gong@example.com'")) == 1
         assert conn.scalar(text("select count(*) from staff")) == 1
     engine.dispose()
+    # Charter tells Lubpur to stop a cancelled account's login at its webhook; the key was kept for Lubpur.
+    assert lubpur["login_webhook_key"]
+    charter = create_engine(demo_env["CHARTER_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    with charter.connect() as conn:
+        assert conn.scalar(text("select login_webhook_url from request_settings where controller_id = 'lubpur'")) \
+            == "http://127.0.0.1:8100/charter/account-closed"
+    charter.dispose()
 
 
 def _is_free(port: int) -> bool:
@@ -112,6 +120,15 @@ def test_demo_starts_everything_and_stops_on_ctrl_c(demo_env: dict[str, str], tm
             time.sleep(0.3)
         engine.dispose()
         assert subject
+        # Lubpur took the login webhook's key from the demo: a call Charter signs is answered (nobody to close).
+        body = json.dumps({"event": "account.cancelled", "subject_id": "0" * 32, "request_id": "r"}).encode()
+        signed = sign(state["login_webhook_key"].encode(), int(time.time()), body)
+        closed = httpx.post(f"{lubpur}/charter/account-closed", content=body,
+                            headers={"Content-Type": "application/json", SIGNATURE_HEADER: signed})
+        assert closed.status_code == 200 and closed.json() == {"closed": False}
+        settings = httpx.get(f"http://127.0.0.1:{port}/v1/admin/request-settings",
+                             headers={"Authorization": f"Bearer {state['secret_key']}"}).json()
+        assert settings["login_webhook_url"] == f"{lubpur}/charter/account-closed"
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)

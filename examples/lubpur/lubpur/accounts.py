@@ -143,6 +143,8 @@ def authenticate(session: Session, privacy: Privacy, login: str, password: str, 
         raise InputError("err.login", "login")
     if user.status == "suspended":
         raise InputError("err.suspended", "login")
+    if user.status == "cancelled":
+        raise InputError("err.cancelled", "login")
     if user.status == "pending_guardian":
         raise InputError("err.pending_guardian", "login")
     return user

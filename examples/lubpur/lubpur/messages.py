@@ -297,6 +297,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "err.guardian_same_email": ("监护人邮箱不能与您的邮箱相同。", "The guardian's email must differ from yours."),
     "err.guardian_agree": ("请勾选同意后确认。", "Tick the consent box to confirm."),
     "err.login": ("账号或密码不正确。", "Wrong email/mobile number or password."),
+    "err.cancelled": ("该账户已注销,无法登录。", "This account has been cancelled and can no longer log in."),
     "err.suspended": ("该账户已暂停服务。如需恢复,请联系 advise@lubpur.com。", "This account is suspended. To restore it, contact advise@lubpur.com."),
     "err.pending_guardian": ("该账户正在等待监护人确认同意。", "This account is waiting for the guardian's consent."),
     "err.phone_taken": ("该手机号已被其他账户绑定。", "That mobile number belongs to another account."),

@@ -42,7 +42,7 @@ class User(Base):
     # guardian's consent stops being needed. An adult's birth date is checked at registration and not stored.
     age_band: Mapped[str] = mapped_column(String(8))
     birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    # active | pending_guardian | suspended
+    # active | pending_guardian | suspended | cancelled (Charter closed the login: lubpur.closures)
     status: Mapped[str] = mapped_column(String(20), default="active")
     suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     policy_version: Mapped[str] = mapped_column(String(40))

@@ -123,8 +123,8 @@ class Privacy(Protocol):
         the banner's cookie came with it; the login record itself stays in Lubpur's `login_records`."""
 
     def privacy_centre_link(self, subject: Subject, lang: str) -> str | None:
-        """A signed, short-lived link into Charter's privacy centre. Charter: `client.privacy_centre_link(...)`
-        once that lands; until then the centre's public page."""
+        """A signed, single-use link into Charter's privacy centre, minted per click, that opens it signed in.
+        Charter: `client.privacy_centre_link(...)`; the centre's sign-in page when Charter cannot mint one."""
 
     def banner_tag(self, lang: str) -> str | None:
         """The `<script>` tag of Charter's consent banner, with the publishable key."""
@@ -327,8 +327,13 @@ class CharterPrivacy(ReportQueue):
         return {p: self.decide(subject, p).is_allowed for p in CHOICE_PURPOSES}
 
     def privacy_centre_link(self, subject: Subject, lang: str) -> str | None:
-        # Until the SDK mints signed links (`Client.privacy_centre_link`), the centre's public page: the person
-        # signs in there with a code sent to their email.
+        # Minted for this click: a single-use, five-minute link that opens the centre signed in as this person
+        # (the URL carries a random token only). When Charter cannot mint one, its sign-in page: the person signs
+        # in there with a code sent to their email.
+        try:
+            return self.link.client.privacy_centre_link(self.link.subject_id(self.session, subject), lang=lang)
+        except (CharterAPIError, httpx.HTTPError) as exc:
+            log.warning("Charter did not mint a privacy-centre link (%s): its sign-in page instead", exc)
         return f"{self.link.public_url}/center/{quote(self.link.controller_id)}?lang={quote(lang)}"
 
     def banner_tag(self, lang: str) -> str | None:

@@ -7,10 +7,12 @@ carries `request_id` `lubpur-choice-<id>`, so a repeat can be recognised in the 
 the pass stops at the first failure, keeping the order, and `run_forever` tries again with a growing pause.
 
 ```python
-delivery = ReportDelivery(sessions, link)
+delivery = ReportDelivery(sessions, link, ClosureWatch(sessions, link.client))
 delivery.deliver_pending()          # right after a request that queued something
 delivery.start()                    # the background retry loop; `stop()` at shutdown
 ```
+
+The same loop asks Charter for cancelled accounts (`ClosureWatch.poll`) and closes their login.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.sdk import CharterAPIError
+from lubpur.closures import ClosureUnavailable, ClosureWatch
 from lubpur.db import utcnow
 from lubpur.models import CharterReport, ConsentChoice, GuardianConsent, Subscription, User
 from lubpur.privacy import RECOMMENDER_VERSION, CharterLink, Subject
@@ -55,9 +58,11 @@ class CharterDown(Exception):
 
 
 class ReportDelivery:
-    def __init__(self, sessions: sessionmaker[Session], link: CharterLink) -> None:
+    def __init__(self, sessions: sessionmaker[Session], link: CharterLink,
+                 closures: ClosureWatch | None = None) -> None:
         self.sessions = sessions
         self.link = link
+        self.closures = closures
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -84,8 +89,10 @@ class ReportDelivery:
         while not self._stop.is_set():
             try:
                 self.deliver_pending()
+                if self.closures is not None:
+                    self.closures.poll()
                 pause = every
-            except CharterDown as exc:
+            except (CharterDown, ClosureUnavailable) as exc:
                 log.warning("Charter unreachable, reports kept for the next try in %.0fs: %s", pause, exc)
                 pause = min(pause * 2, MAX_PAUSE)
             except Exception:

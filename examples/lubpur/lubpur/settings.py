@@ -32,6 +32,9 @@ class Settings:
     charter_public_url: str = ""
     # The controller id in Charter; the policy's own by default.
     charter_controller: str = ""
+    # The key Charter issued when its login webhook was pointed at `/charter/account-closed` (request settings);
+    # empty: the webhook refuses every call and cancelled accounts are found by polling (lubpur.closures).
+    charter_login_webhook_key: str = ""
 
     @property
     def is_charter_connected(self) -> bool:
@@ -57,4 +60,5 @@ class Settings:
             charter_publishable_key=_env("LUBPUR_CHARTER_PUBLISHABLE_KEY", ""),
             charter_public_url=_env("LUBPUR_CHARTER_PUBLIC_URL", ""),
             charter_controller=_env("LUBPUR_CHARTER_CONTROLLER", ""),
+            charter_login_webhook_key=_env("LUBPUR_CHARTER_LOGIN_WEBHOOK_KEY", ""),
         )

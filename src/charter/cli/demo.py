@@ -30,12 +30,14 @@ from sqlalchemy.orm import Session
 
 from charter.accounts.models import Role
 from charter.accounts.services import ApiKeyService, ControllerService, OriginService, StaffService
-from charter.cli.shell import console, unit_of_work
+from charter.cli.shell import console, keyring, unit_of_work
 from charter.core.errors import NotFound
 from charter.core.settings import load_settings
 from charter.datamap.services import DataMapStore
 from charter.migrations import upgrade
 from charter.policy.services import PolicyStore
+from charter.requests.services import RequestService
+from charter.requests.staff import StaffDesk
 
 DEMO_ACTOR = "demo"
 STATE = Path(".charter/demo.json")
@@ -58,6 +60,8 @@ class DemoPlatform:
     """Its settings' prefix (`LUBPUR_`): `<prefix>DATABASE_URL`, `<prefix>CHARTER_URL`, …"""
     staff_email: str = ""
     user_email: str = ""
+    login_webhook: str = ""
+    """Its path Charter calls to stop a cancelled account's login; the key: `<prefix>CHARTER_LOGIN_WEBHOOK_KEY`."""
 
     def database_url(self) -> str:
         default = f"sqlite:///{(STATE.parent / f'demo-{self.id}.db').resolve()}"
@@ -69,7 +73,8 @@ class DemoPlatform:
 
 PLATFORMS = (
     DemoPlatform("lubpur", "上海超润 Lubpur", "lubpur", module="lubpur", port_offset=100, env_prefix="LUBPUR_",
-                 staff_email="service@lubpur.com", user_email="wang.gong@example.com"),
+                 staff_email="service@lubpur.com", user_email="wang.gong@example.com",
+                 login_webhook="/charter/account-closed"),
     # Landups: controller and policy only until its server joins (set module, port_offset, env_prefix).
     DemoPlatform("landups", "Landups network", "landups"),
 )
@@ -124,6 +129,18 @@ def _seed_controller(session: Session, platform: DemoPlatform, examples: Path, s
     }
 
 
+def _seed_login_webhook(session: Session, platform: DemoPlatform, state: dict[str, str], charter_port: int) -> None:
+    """Point Charter's login webhook at the platform (again when the port changed); the key goes to its settings."""
+    if not platform.login_webhook:
+        return
+    url, ring = platform.base_url(charter_port) + platform.login_webhook, keyring()
+    if RequestService(session, ring).settings(platform.id).login_webhook_url == url and state.get("login_webhook_key"):
+        return
+    issued = StaffDesk(session, ring).set_login_webhook(platform.id, url, actor=DEMO_ACTOR)
+    if issued is not None:
+        state["login_webhook_key"] = issued.value
+
+
 def seed(examples: Path, charter_port: int = 8000) -> dict[str, dict[str, str]]:
     """Create the demo controllers, publish their policies and data maps, make demo logins (.charter/demo.json)."""
     upgrade(load_settings().database_url)
@@ -132,6 +149,7 @@ def seed(examples: Path, charter_port: int = 8000) -> dict[str, dict[str, str]]:
     with unit_of_work() as session:
         for platform in PLATFORMS:
             _seed_controller(session, platform, examples, state, charter_port)
+            _seed_login_webhook(session, platform, state[platform.id], charter_port)
     STATE.write_text(json.dumps(state, indent=2))
     STATE.chmod(0o600)
     return state
@@ -162,6 +180,7 @@ def platform_env(platform: DemoPlatform, state: dict[str, str], charter_port: in
         f"{p}CHARTER_PUBLISHABLE_KEY": state["publishable_key"], f"{p}CHARTER_CONTROLLER": platform.id,
         f"{p}STAFF_PASSWORD": state["platform_staff_password"],
         f"{p}DEMO_USER_PASSWORD": state["platform_user_password"],
+        f"{p}CHARTER_LOGIN_WEBHOOK_KEY": state.get("login_webhook_key", ""),
     }
 
 

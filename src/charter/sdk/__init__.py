@@ -10,8 +10,12 @@ if charter.decide(person.subject_id, "marketing_email", channel="email").allowed
     ...
 charter.withdraw(person.subject_id, "marketing_email")   # the next decision denies
 ```
+
+A host that answers Charter's calls (the login webhook, a webhook dataset) checks them with
+`verify_signature(key, request.headers.get(SIGNATURE_HEADER), body)`.
 """
 
+from charter.connectors.webhook import SIGNATURE_HEADER, verify_signature
 from charter.sdk.client import (
     AccountClosure,
     CharterAPIError,
@@ -23,5 +27,5 @@ from charter.sdk.client import (
 )
 from charter.sdk.source import HttpDecisionSource
 
-__all__ = ["AccountClosure", "CharterAPIError", "Client", "ConsentRecord", "HttpDecisionSource", "LocalDecider",
-           "Registration", "SubmittedRequest"]
+__all__ = ["SIGNATURE_HEADER", "AccountClosure", "CharterAPIError", "Client", "ConsentRecord", "HttpDecisionSource",
+           "LocalDecider", "Registration", "SubmittedRequest", "verify_signature"]

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from lubpur.catalogue.services import seed_catalogue
+from lubpur.closures import ClosureWatch
 from lubpur.db import make_engine, session_factory, unit_of_work
 from lubpur.errors import NotFound
 from lubpur.i18n import parse_lang, t
@@ -22,7 +23,7 @@ from lubpur.privacy import CharterLink
 from lubpur.reports import CharterDown, ReportDelivery
 from lubpur.schema import create_schema
 from lubpur.settings import Settings
-from lubpur.web import account, mail, me, pages, staff
+from lubpur.web import account, charter_hooks, mail, me, pages, staff
 from lubpur.web.deps import (
     CSRF_COOKIE,
     LANG_COOKIE,
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions: sessionmaker[Session] = session_factory(engine)
     policy = load_policy(settings.policy_file)
     link = CharterLink.from_settings(settings, policy) if settings.is_charter_connected else None
-    delivery = ReportDelivery(sessions, link) if link is not None else None
+    # One background loop: reports to Charter, and the accounts Charter closed (when the webhook was missed).
+    delivery = ReportDelivery(sessions, link, ClosureWatch(sessions, link.client)) if link is not None else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -70,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.delivery = delivery
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in (pages.router, account.router, me.router, mail.router, staff.router):
+    for router in (pages.router, account.router, me.router, mail.router, staff.router, charter_hooks.router):
         app.include_router(router)
     _middleware(app, settings)
     if delivery is not None:

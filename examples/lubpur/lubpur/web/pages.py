@@ -109,8 +109,9 @@ def page_view(ctx: CtxDep, path: Annotated[str, Form()] = "/") -> Response:
 
 @router.get("/privacy-centre", response_class=HTMLResponse)
 def privacy_centre(ctx: CtxDep) -> Response:
+    """Each click mints a new single-use link for the logged-in person and sends them there (never cached)."""
     user = ctx.require_user()
     link = ctx.privacy.privacy_centre_link(ctx.subject(), ctx.lang)
     if link:
-        return RedirectResponse(link, status_code=303)
+        return RedirectResponse(link, status_code=303, headers={"Cache-Control": "no-store"})
     return ctx.render("privacy_centre.html", account=user)
