@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
@@ -10,7 +12,7 @@ from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.errors import Conflict
 from charter.migrations import upgrade
-from charter.subjects.models import Identity
+from charter.subjects.models import Identity, Subject
 from charter.subjects.services import SubjectDirectory, reencrypt_identities
 from tests.factories import make_controller
 
@@ -54,6 +56,37 @@ def test_an_identity_cannot_belong_to_two_people(sessions: sessionmaker[Session]
         other = d.resolve(cid, "email", "b@y.com", actor="test")
         with pytest.raises(Conflict):
             d.link(cid, other.id, "email", "a@y.com", actor="test")
+
+
+def test_two_requests_meeting_a_new_person_at_once_find_one_subject(
+        database_url: str, sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    """The second of two concurrent first sightings of an identity gets the first one's subject, not a conflict.
+
+    Seen with Landups: its courier delivering the sign-up and the console page asking a decision for the same new
+    account at the same moment; one of them was answered 409 and the sign-up report was dropped as refused."""
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+    other_engine = make_engine(database_url)   # another process: its own connections
+    made: list[str] = []
+
+    def someone_else_first(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        # Right after our look-up found nobody, another request creates the person and commits.
+        if not made and "FROM subjects JOIN identities" in statement and conn.engine is engine_of_ours:
+            with session_factory(other_engine)() as o, o.begin():
+                made.append(SubjectDirectory(o, keyring).resolve(cid, "email", "new@y.com", actor="other").id)
+
+    engine_of_ours = sessions.kw["bind"]
+    event.listen(engine_of_ours, "after_cursor_execute", someone_else_first)
+    try:
+        with sessions() as s, s.begin():
+            ours = SubjectDirectory(s, keyring).resolve(cid, "email", "new@y.com", actor="test")
+    finally:
+        event.remove(engine_of_ours, "after_cursor_execute", someone_else_first)
+        other_engine.dispose()
+    assert made and ours.id == made[0]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Subject).where(Subject.controller_id == cid)) == 1
+        assert AuditLog(s).verify(cid).ok
 
 
 def test_rotation_reencrypts_and_lookups_still_work(fresh_database_url: str) -> None:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 
 import uvicorn
 from sqlalchemy import select
 
-from landups.accounts import AccountService, Registration
+from landups import demo
 from landups.db import unit_of_work
-from landups.forms import Form
-from landups.i18n import Lang
-from landups.links import LinkService
-from landups.models import IdPhoto, SiteAccount, StaffMember, User
+from landups.models import IdPhoto
 from landups.privacy import deliver_pending, pending_calls
 from landups.settings import Settings
-from landups.staffdesk import StaffService
 from landups.web.app import build_state, create_app
 
 ORPHAN_AGE_SECONDS = 3600   # a file younger than this may belong to a request still in flight
@@ -28,31 +24,11 @@ def serve(host: str, port: int) -> int:
 
 
 def seed() -> int:
-    """Demo data, created once: a support staff member, a landups.com account and a demo user."""
-    state = build_state(Settings.from_env())
-    made: list[tuple[str, str, str]] = []
-    with unit_of_work(state.factory) as session:
-        if session.scalar(select(StaffMember.id).where(StaffMember.email == "support@landups.example")) is None:
-            password = secrets.token_urlsafe(12)
-            StaffService(session).create("support@landups.example", "Support", password)
-            made.append(("staff (/staff/login)", "support@landups.example", password))
-        if session.scalar(select(SiteAccount.id).where(SiteAccount.username == "demo_site")) is None:
-            password = secrets.token_urlsafe(12)
-            LinkService(session).create_site_account(Form(fields={
-                "username": "demo_site", "email": "demo@landups.example", "password": password}))
-            made.append(("landups.com account", "demo_site", password))
-        if session.scalar(select(User.id).where(User.email == "demo@landups.example")) is None:
-            password = secrets.token_urlsafe(12)
-            AccountService(session).register(Registration(
-                email="demo@landups.example", password=password, name="陳大文", phone="+85291234567",
-                account_type="personal", language=Lang.ZH_TW, choices={}), policy_version=state.policy.version)
-            made.append(("console user (/login)", "demo@landups.example", password))
-    print(f"Landups database: {state.settings.database_url}")  # noqa: T201 - CLI output
-    for role, login, password in made:
-        print(f"  {role}: {login} / {password}")  # noqa: T201 - shown once, as `charter demo` does
-    if not made:
-        print("  already seeded; nothing created")  # noqa: T201
-    state.engine.dispose()
+    """Demo data, created once (`landups.demo`): a support staff member, a landups.com account and a demo user;
+    `LANDUPS_STAFF_PASSWORD` and `LANDUPS_DEMO_USER_PASSWORD` choose their passwords (`charter demo` sets them)."""
+    lines = demo.seed(Settings.from_env(), staff_password=os.environ.get("LANDUPS_STAFF_PASSWORD") or None,
+                      user_password=os.environ.get("LANDUPS_DEMO_USER_PASSWORD") or None)
+    print("\n".join(lines))  # noqa: T201 - CLI output; passwords shown once, as `charter demo` does
     return 0
 
 

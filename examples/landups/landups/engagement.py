@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session
 
 from landups.catalogue import BY_SKU, PRODUCTS, Product
 from landups.db import utcnow
+from landups.i18n import Lang
 from landups.links import subject_of
+from landups.mail import Letter
+from landups.messages import translate
 from landups.models import AnalyticsEvent, CloudOrder, SurveyInvitation, User
 from landups.privacy import Privacy, Subject
 from landups.usage import ClientInfo
@@ -23,6 +26,17 @@ class SurveyRun:
     sent: int
     denied: int          # Charter said no (or is not connected): no invitation
     already: int
+    letters: tuple[Letter, ...] = ()   # one per invitation, mailed after the run's commit (`landups.mail`)
+
+
+def invitation_letter(user: User, survey: str, base_url: str) -> Letter:
+    """The invitation in the person's language: the survey, where to take it, and how to stop invitations."""
+    lang = Lang.parse(user.language) or Lang.EN
+    title = translate(f"survey.{survey}", lang)
+    return Letter(to=user.email, subject=translate("mail.survey.subject", lang, survey=title),
+                  body=translate("mail.survey.body", lang, name=user.name, survey=title, url=f"{base_url}/console",
+                                 privacy_url=f"{base_url}/account/privacy"),
+                  language=lang.value)
 
 
 class Engagement:
@@ -30,9 +44,11 @@ class Engagement:
         self.session = session
         self.privacy = privacy
 
-    def invite_all(self, survey: str) -> SurveyRun:
-        """Invite every account Charter allows for purpose `surveys`; everyone else is left alone."""
+    def invite_all(self, survey: str, base_url: str) -> SurveyRun:
+        """Invite every account Charter allows for purpose `surveys` (asked now, for each person); everyone else
+        is left alone. The letters are for the caller to mail once this transaction has committed."""
         sent = denied = already = 0
+        letters: list[Letter] = []
         invited = set(self.session.scalars(select(SurveyInvitation.user_id).where(SurveyInvitation.survey == survey)))
         for user in self.session.scalars(select(User).order_by(User.id)):
             if user.id in invited:
@@ -42,9 +58,10 @@ class Engagement:
                 denied += 1
                 continue
             self.session.add(SurveyInvitation(user_id=user.id, survey=survey, sent_at=utcnow()))
+            letters.append(invitation_letter(user, survey, base_url))
             sent += 1
         self.session.flush()
-        return SurveyRun(sent=sent, denied=denied, already=already)
+        return SurveyRun(sent=sent, denied=denied, already=already, letters=tuple(letters))
 
     def invitations(self, user: User, subject: Subject) -> list[SurveyInvitation]:
         """Shown only while Charter still allows surveys: a withdrawal hides them at once."""

@@ -324,6 +324,16 @@ _M: dict[str, tuple[str, str, str]] = {
         "请评价您最近一次的客服请求（3 分钟）",
         "請評價您最近一次的客服請求（3 分鐘）",
     ),
+    "mail.survey.subject": ("Landups survey: {survey}", "Landups 调查邀请：{survey}", "Landups 調查邀請：{survey}"),
+    "mail.survey.body": (
+        "Dear {name},\n\nWe would like to hear from you: {survey}\nTake part from your console: {url}\n\n"
+        "You receive this because you agreed to be invited to surveys. To stop these invitations, withdraw that "
+        "consent under Privacy choices: {privacy_url}\n\nLandups",
+        "{name}，您好：\n\n诚邀您参与调查：{survey}\n请在控制台参与：{url}\n\n"
+        "您收到此邮件，是因为您同意接收调查邀请。如不想再收到，请在“隐私选择”中撤回该同意：{privacy_url}\n\nLandups",
+        "{name}，您好：\n\n誠邀您參與調查：{survey}\n請在控制台參與：{url}\n\n"
+        "您收到此電郵，是因為您同意接收調查邀請。如不想再收到，請在「私隱選擇」中撤回該同意：{privacy_url}\n\nLandups",
+    ),
     "recommend.title": ("Related services", "相关服务", "相關服務"),
     "recommend.why": ("Suggested from your orders because you agreed to recommendations.",
                       "因您同意接收推荐，根据您的订单推荐。", "因您同意接收推薦，根據您的訂單推薦。"),
@@ -388,6 +398,11 @@ _M: dict[str, tuple[str, str, str]] = {
     "privacy.rights_title": ("See, correct or delete your information", "访问、更正或删除您的信息",
                              "查閱、更正或刪除您的資料"),
     "privacy.centre": ("Open the privacy centre", "打开隐私中心", "開啟私隱中心"),
+    "privacy.centre_unavailable": (
+        "The privacy centre cannot be reached just now. Please try again in a few minutes.",
+        "暂时无法连接隐私中心，请几分钟后再试。",
+        "暫時無法連接私隱中心，請幾分鐘後再試。",
+    ),
     "privacy.centre_pending": (
         "The privacy centre is being connected. Meanwhile, write to privacy@landups.com to access, correct or "
         "delete your information, or to cancel your account.",

@@ -28,7 +28,6 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
-from urllib.parse import quote, urlencode
 
 import httpx
 from markupsafe import Markup, escape
@@ -467,11 +466,14 @@ class SdkGateway:
         return self._decide(subject, purpose, kind="share", recipient=recipient)
 
     def centre_link(self, subject: Subject, language: Lang) -> str | None:
-        """The privacy centre's page for Landups, in the person's language.
-
-        `Client.privacy_centre_link` (a signed, short-lived link that signs the person in) is being added to the
-        SDK; until it lands this is the centre's public page, where the person signs in with Charter."""
-        return f"{self.charter_url}/center/{quote(self.controller_id)}?{urlencode({'lang': language.value})}"
+        """`Client.privacy_centre_link`: a single-use link (five minutes) that opens the privacy centre signed in
+        as this person, in their language. Minted per click by `/account/privacy-centre`; `None` if Charter
+        cannot be reached (the page says so rather than sending the person to a sign-in they cannot expect)."""
+        try:
+            return self.client.privacy_centre_link(self.subject_id(subject), lang=language.value)
+        except (CharterAPIError, httpx.HTTPError):
+            log.warning("could not mint a privacy-centre link", exc_info=True)
+            return None
 
     def banner_src(self) -> tuple[str, str] | None:
         if not self.publishable_key:

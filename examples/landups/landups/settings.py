@@ -42,6 +42,10 @@ class Settings:
     charter_controller: str = "landups"
     charter_webhook_key: str | None = None
     charter_delivery_seconds: float = 30.0
+    base_url: str = "http://127.0.0.1:8200"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "surveys@landups.example"
 
     @property
     def key_file(self) -> Path:
@@ -68,4 +72,8 @@ class Settings:
             charter_controller=env.get("LANDUPS_CHARTER_CONTROLLER") or cls.charter_controller,
             charter_webhook_key=env.get("LANDUPS_CHARTER_WEBHOOK_KEY") or None,
             charter_delivery_seconds=float(env.get("LANDUPS_CHARTER_DELIVERY_SECONDS") or cls.charter_delivery_seconds),
+            base_url=(env.get("LANDUPS_BASE_URL") or cls.base_url).rstrip("/"),
+            smtp_host=env.get("LANDUPS_SMTP_HOST") or None,
+            smtp_port=int(env.get("LANDUPS_SMTP_PORT") or cls.smtp_port),
+            mail_from=env.get("LANDUPS_MAIL_FROM") or cls.mail_from,
         )

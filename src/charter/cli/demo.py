@@ -5,7 +5,8 @@ each platform of `PLATFORMS` that has a server (`python -m <module> serve`). A p
 customer would: its controller, published policy and data map, API keys and allowed origin are made here; the
 platform gets its keys through its own settings (`<PREFIX>CHARTER_URL`, …) and uses the public SDK.
 
-Adding a platform (Landups) is one `DemoPlatform` in `PLATFORMS` with its module, port and settings prefix.
+Adding a platform is one `DemoPlatform` in `PLATFORMS` with its module, port and settings prefix; its
+`python -m <module> seed` prepares its demo logins from `<PREFIX>STAFF_PASSWORD` and `<PREFIX>DEMO_USER_PASSWORD`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ STATE = Path(".charter/demo.json")
 HOST = "127.0.0.1"
 SMTP_PORT = 1025
 INBOX_PORT = 8025
-# A platform listens at Charter's port plus its `port_offset` (8100 for Lubpur beside Charter on 8000).
+DEFAULT_PORT = 8000
+"""Charter's; a platform listens at it plus its `port_offset` (8100 for Lubpur, 8200 for Landups)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ class DemoPlatform:
         default = f"sqlite:///{(STATE.parent / f'demo-{self.id}.db').resolve()}"
         return os.environ.get(f"{self.env_prefix}DATABASE_URL", default) if self.env_prefix else default
 
+    def data_dir(self) -> Path:
+        """Where the platform keeps files (keys, uploads) beside its demo database."""
+        return (STATE.parent / f"demo-{self.id}-data").resolve()
+
     def base_url(self, charter_port: int) -> str:
         return f"http://{HOST}:{charter_port + self.port_offset}"
 
@@ -75,8 +81,8 @@ PLATFORMS = (
     DemoPlatform("lubpur", "上海超润 Lubpur", "lubpur", module="lubpur", port_offset=100, env_prefix="LUBPUR_",
                  staff_email="service@lubpur.com", user_email="wang.gong@example.com",
                  login_webhook="/charter/account-closed"),
-    # Landups: controller and policy only until its server joins (set module, port_offset, env_prefix).
-    DemoPlatform("landups", "Landups network", "landups"),
+    DemoPlatform("landups", "Landups network", "landups", module="landups", port_offset=200, env_prefix="LANDUPS_",
+                 staff_email="support@landups.example", user_email="demo@landups.example"),
 )
 
 
@@ -88,12 +94,14 @@ def default_examples() -> Path:
 # --- seeding Charter -------------------------------------------------------------------------------------------
 
 
-def _datamap_text(platform: DemoPlatform, examples: Path) -> str:
-    """The platform's data map, its SQL dataset's kind matching where the demo keeps its database."""
+def _datamap_text(platform: DemoPlatform, examples: Path, charter_port: int) -> str:
+    """The platform's data map: its SQL datasets' kind matching where the demo keeps its database, and the
+    platform's own URLs (a webhook) at the port it runs on."""
     text = (examples / platform.folder / "datamap.yaml").read_text(encoding="utf-8")
     scheme = platform.database_url().split(":", 1)[0].split("+", 1)[0]
     kind = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}.get(scheme, "sqlite")
-    return re.sub(r"(?m)^(\s+kind:\s*)(sqlite|postgresql|mysql)\s*$", rf"\g<1>{kind}", text, count=1)
+    text = re.sub(r"(?m)^(\s+kind:\s*)(sqlite|postgresql|mysql)\s*$", rf"\g<1>{kind}", text)
+    return text.replace(platform.base_url(DEFAULT_PORT), platform.base_url(charter_port))
 
 
 def _seed_controller(session: Session, platform: DemoPlatform, examples: Path, state: dict[str, dict[str, str]],
@@ -107,12 +115,13 @@ def _seed_controller(session: Session, platform: DemoPlatform, examples: Path, s
     PolicyStore(session).publish(platform.id, policy.read_text(encoding="utf-8"), source=str(policy),
                                  actor=DEMO_ACTOR)
     if platform.module is not None:
-        DataMapStore(session).publish(platform.id, _datamap_text(platform, examples),
+        DataMapStore(session).publish(platform.id, _datamap_text(platform, examples, charter_port),
                                       source=str(examples / platform.folder / "datamap.yaml"), actor=DEMO_ACTOR)
         origins = OriginService(session)
         if not origins.is_allowed(platform.id, platform.base_url(charter_port)):
             origins.add(platform.id, platform.base_url(charter_port), actor=DEMO_ACTOR)
     if platform.id in state:
+        state[platform.id].setdefault("webhook_key", secrets.token_urlsafe(32))   # a state file from before
         return
     password = secrets.token_urlsafe(9)
     email = f"admin@{platform.id}.example"
@@ -126,6 +135,7 @@ def _seed_controller(session: Session, platform: DemoPlatform, examples: Path, s
         # Ten characters or more with a letter and a digit, as the platforms' password rules ask.
         "platform_user_password": f"Demo-{secrets.token_hex(4)}-7",
         "hash_key": secrets.token_hex(32),
+        "webhook_key": secrets.token_urlsafe(32),
     }
 
 
@@ -141,7 +151,7 @@ def _seed_login_webhook(session: Session, platform: DemoPlatform, state: dict[st
         state["login_webhook_key"] = issued.value
 
 
-def seed(examples: Path, charter_port: int = 8000) -> dict[str, dict[str, str]]:
+def seed(examples: Path, charter_port: int = DEFAULT_PORT) -> dict[str, dict[str, str]]:
     """Create the demo controllers, publish their policies and data maps, make demo logins (.charter/demo.json)."""
     upgrade(load_settings().database_url)
     state: dict[str, dict[str, str]] = json.loads(STATE.read_text()) if STATE.exists() else {}
@@ -159,7 +169,7 @@ def seed(examples: Path, charter_port: int = 8000) -> dict[str, dict[str, str]]:
 
 
 def charter_env(state: dict[str, dict[str, str]], smtp_port: int) -> dict[str, str]:
-    """Charter's process: the platforms' database URLs and hash keys as the data maps' connection secrets."""
+    """Charter's process: the platforms' database URLs, hash keys and webhook keys as the data maps' secrets."""
     env = {"CHARTER_SMTP_HOST": HOST, "CHARTER_SMTP_PORT": str(smtp_port)}
     for platform in PLATFORMS:
         if platform.module is None:
@@ -167,6 +177,7 @@ def charter_env(state: dict[str, dict[str, str]], smtp_port: int) -> dict[str, s
         name = platform.id.upper()
         env[f"CHARTER_SECRET_{name}_DB"] = platform.database_url()
         env[f"CHARTER_SECRET_{name}_HASH_KEY"] = state[platform.id]["hash_key"]
+        env[f"CHARTER_SECRET_{name}_WEBHOOK"] = state[platform.id]["webhook_key"]
     return env
 
 
@@ -175,6 +186,7 @@ def platform_env(platform: DemoPlatform, state: dict[str, str], charter_port: in
     charter_url = f"http://{HOST}:{charter_port}"
     return {
         f"{p}DATABASE_URL": platform.database_url(), f"{p}BASE_URL": platform.base_url(charter_port),
+        f"{p}DATA_DIR": str(platform.data_dir()), f"{p}CHARTER_WEBHOOK_KEY": state["webhook_key"],
         f"{p}SMTP_HOST": HOST, f"{p}SMTP_PORT": str(smtp_port), f"{p}SECRET_KEY": state["hash_key"],
         f"{p}CHARTER_URL": charter_url, f"{p}CHARTER_SECRET_KEY": state["secret_key"],
         f"{p}CHARTER_PUBLISHABLE_KEY": state["publishable_key"], f"{p}CHARTER_CONTROLLER": platform.id,
@@ -284,14 +296,16 @@ def _print(state: dict[str, dict[str, str]], port: int, smtp_port: int, inbox_po
 
 
 def demo(
-    port: Annotated[int, typer.Option(help="Charter's port; each platform listens at an offset (Lubpur +100)")] = 8000,
+    port: Annotated[int, typer.Option(help="Charter's port; each platform listens at an offset (Lubpur +100, "
+                                           "Landups +200)")] = DEFAULT_PORT,
     smtp_port: Annotated[int, typer.Option(help="the local mail server's SMTP port")] = SMTP_PORT,
     inbox_port: Annotated[int, typer.Option(help="its web inbox")] = INBOX_PORT,
     examples: Annotated[Path | None, typer.Option(help="the examples folder")] = None,
     seed_only: Annotated[bool, typer.Option(help="seed and print, but start nothing")] = False,
 ) -> None:
-    """Seed Charter and the reference platforms on SQLite (or CHARTER_DATABASE_URL / LUBPUR_DATABASE_URL), then
-    run Charter, the platforms and a mail server with a web inbox until Ctrl-C.
+    """Seed Charter and the reference platforms (Lubpur, Landups) on SQLite (or CHARTER_DATABASE_URL /
+    LUBPUR_DATABASE_URL / LANDUPS_DATABASE_URL), then run Charter, the platforms and a mail server with a web inbox
+    until Ctrl-C.
 
     Example: `charter demo`
     """

@@ -17,6 +17,7 @@ from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
+from charter.core.locks import lock_controller
 from charter.subjects.models import Identity, Subject, SubjectChange
 from charter.subjects.normalise import IdentityKind, normalise, parse_kind
 
@@ -99,6 +100,12 @@ class SubjectDirectory:
 
     def resolve(self, controller_id: str, kind: str, value: str, *, actor: str) -> Subject:
         """The subject known by this identity, created on first sight."""
+        found = self.find(controller_id, kind, value)
+        if found is not None:
+            return found
+        # Two requests meeting the same new person at once (a host's sign-up report and its first decision) must
+        # not both create them: the controller lock makes the second wait, and it then finds the first's subject.
+        lock_controller(self.session, controller_id)
         found = self.find(controller_id, kind, value)
         if found is not None:
             return found

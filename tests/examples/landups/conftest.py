@@ -69,6 +69,8 @@ class ScriptedCharter:
         self.uses: set[tuple[str, str]] = set()        # (account_id, purpose) Charter allows
         self.shares: set[tuple[str, str]] = set()      # (recipient, purpose) Charter allows
         self.delivered: list[tuple[str, dict[str, object]]] = []
+        self.links_minted = 0
+        self.centre_down = False   # `centre_link` answers None, as `SdkGateway` does when Charter is unreachable
 
     def decide_use(self, subject: Subject, purpose: str) -> Decision:
         allowed = (subject.account_id, purpose) in self.uses
@@ -80,7 +82,10 @@ class ScriptedCharter:
                         from_charter=True)
 
     def centre_link(self, subject: Subject, language: Lang) -> str | None:
-        return f"https://charter.example/center/landups?lang={language.value}&token=signed"
+        if self.centre_down:
+            return None
+        self.links_minted += 1
+        return f"https://charter.example/center/landups/enter?token=signed-{self.links_minted}&lang={language.value}"
 
     def banner_src(self) -> tuple[str, str] | None:
         return ("https://charter.example/static/charter-consent.js", "pk_test_landups")

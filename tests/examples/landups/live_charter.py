@@ -114,13 +114,14 @@ def _seed_charter(sessions: sessionmaker[Session], landups_db_url: str, landups_
 
 
 @contextmanager
-def landups_with_charter(landups_db_url: str, tmp_path: Path) -> Iterator[Pair]:
+def landups_with_charter(landups_db_url: str, tmp_path: Path, *, smtp_port: int | None = None) -> Iterator[Pair]:
+    """Both servers, wired. With `smtp_port`, Landups mails its survey invitations to that SMTP server."""
     charter_db = f"sqlite:///{tmp_path / 'charter.db'}"
     upgrade(charter_db)
     keyring = Keyring.generate()
     engine = make_engine(charter_db)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    landups_port = free_port()
+    landups_port, charter_port = free_port(), free_port()
     landups_url = f"http://127.0.0.1:{landups_port}"
     secret, publishable = _seed_charter(sessions, landups_db_url, landups_url)
     webhook_key = secrets.token_urlsafe(32)
@@ -131,12 +132,14 @@ def landups_with_charter(landups_db_url: str, tmp_path: Path) -> Iterator[Pair]:
     try:
         charter_app = create_charter(CharterSettings(
             database_url=charter_db, keyring=keyring.to_json(), keyring_file=tmp_path / "unused.json",
-            outbox_worker=False, request_worker=True, sweep_interval=1.0))
-        with live_server(charter_app) as charter_url:
+            outbox_worker=False, request_worker=True, sweep_interval=1.0,
+            base_url=f"http://127.0.0.1:{charter_port}"))   # the links it mints point at this server
+        with live_server(charter_app, port=charter_port) as charter_url:
             settings = Settings(database_url=landups_db_url, data_dir=tmp_path / "landups-data",
                                 cookie_secure=False, charter_url=charter_url, charter_secret_key=secret,
                                 charter_publishable_key=publishable, charter_webhook_key=webhook_key,
-                                charter_delivery_seconds=0.5)
+                                charter_delivery_seconds=0.5, base_url=landups_url,
+                                smtp_host="127.0.0.1" if smtp_port else None, smtp_port=smtp_port or 25)
             landups_app = create_landups(settings)
             state: AppState = landups_app.state.landups
             try:

@@ -133,7 +133,11 @@ def test_landups_through_charter(own_db_url: str, tmp_path: Path) -> None:
         console = web.get("/console").text
         assert f'{pair.charter_url}/static/charter-consent.js' in console and pair.publishable_key in console
         assert pair.secret_key not in console
-        assert f"{pair.charter_url}/center/landups?lang=en" in web.get("/account/privacy").text
+        assert 'href="/account/privacy-centre"' in web.get("/account/privacy").text
+        opened = web.get("/account/privacy-centre")   # a single-use link, minted through the SDK for this click
+        assert opened.status_code == 303, opened.text
+        assert opened.headers["location"].startswith(f"{pair.charter_url}/center/landups/enter?token=")
+        assert opened.headers["location"] != web.get("/account/privacy-centre").headers["location"]
         preflight = httpx.options(f"{pair.charter_url}/v1/banner/{pair.publishable_key}/session", headers={
             "Origin": pair.landups_url, "Access-Control-Request-Method": "GET"})
         assert preflight.headers.get("access-control-allow-origin") == pair.landups_url

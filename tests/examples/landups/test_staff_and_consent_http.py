@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
+from charter.devmail import DevMail
 from landups.db import unit_of_work
 from landups.models import (
     AnalyticsEvent,
@@ -21,6 +23,8 @@ from landups.models import (
     SurveyInvitation,
     User,
 )
+from landups.settings import Settings
+from landups.web.app import create_app
 from landups.web.context import AppState
 from tests.examples.landups.conftest import ScriptedCharter
 from tests.examples.landups.factories import photo_bytes, post, real_name_form, register
@@ -131,6 +135,39 @@ def test_surveys_only_while_charter_allows(wired: TestClient, wired_app: object,
                               .where(SurveyInvitation.user_id == yes.id)) == 0
 
 
+def test_survey_invitations_are_mailed_in_each_persons_language_only_while_allowed(
+        landups_settings: Settings, state: AppState, staff_login: Callable[[TestClient], str]) -> None:
+    scripted = ScriptedCharter()
+    with DevMail(web_port=None) as mail:
+        app = create_app(replace(landups_settings, smtp_host="127.0.0.1", smtp_port=mail.smtp_port,
+                                 base_url="https://console.landups.example"), gateway=scripted)
+        try:
+            person = TestClient(app, base_url="https://testserver", follow_redirects=False)
+            yes = _user(state, register(person, consents=("surveys",), language="zh-TW", name="陳大文"))
+            no = _user(state, register(TestClient(app, base_url="https://testserver", follow_redirects=False)))
+            scripted.uses.add((yes.account_id, "surveys"))
+            desk = TestClient(app, base_url="https://testserver", follow_redirects=False)
+            staff_login(desk)
+
+            run = post(desk, "/staff/surveys", {"survey": "console-2024"}, form_page="/staff")
+            assert run.status_code == 200 and "Invitations sent: 1." in run.text
+            assert [m.rcpt_tos for m in mail.messages] == [[yes.email]]   # sent once the response was
+            letter = mail.messages[0]
+            assert letter.subject == "Landups 調查邀請：您覺得 Landups 控制台好用嗎？（5 分鐘）"
+            assert letter.header("Content-Language") == "zh-TW"
+            assert "陳大文" in letter.text and "https://console.landups.example/account/privacy" in letter.text
+            assert no.email not in str([m.rcpt_tos for m in mail.messages])
+
+            # withdrawn (Charter now says no): the next run mails no one, and the count says why
+            assert post(person, "/account/privacy", {"purpose": "surveys", "choice": "withdraw"}).status_code == 303
+            scripted.uses.discard((yes.account_id, "surveys"))
+            run = post(desk, "/staff/surveys", {"survey": "support-2024"}, form_page="/staff")
+            assert "Invitations sent: 0." in run.text
+            assert len(mail.messages) == 1
+        finally:
+            app.state.landups.engine.dispose()
+
+
 def test_recommendations_and_analytics_only_with_consent(wired: TestClient, state: AppState,
                                                          charter: ScriptedCharter) -> None:
     user = _user(state, register(wired))
@@ -148,12 +185,35 @@ def test_recommendations_and_analytics_only_with_consent(wired: TestClient, stat
         assert "user_id" not in AnalyticsEvent.__table__.columns   # the purpose names no identifier
 
 
-def test_privacy_page_with_charter_connected(wired: TestClient) -> None:
+def test_privacy_page_with_charter_connected(wired: TestClient, charter: ScriptedCharter) -> None:
     register(wired)
     page = wired.get("/account/privacy")
     assert 'id="not-connected"' not in page.text
-    assert 'href="https://charter.example/center/landups?lang=en&amp;token=signed"' in page.text
     assert '<script src="https://charter.example/static/charter-consent.js" data-key="pk_test_landups"' in page.text
+    # The page links to Landups' own route; the signed link is minted only when the person clicks it.
+    assert 'href="/account/privacy-centre"' in page.text and "token=" not in page.text
+    assert 'href="/account/privacy-centre"' in wired.get("/console").text
+    before = charter.links_minted
+    opened = wired.get("/account/privacy-centre")
+    assert opened.status_code == 303
+    minted = f"https://charter.example/center/landups/enter?token=signed-{before + 1}&lang=en"
+    assert opened.headers["location"] == minted
+    assert charter.links_minted == before + 1
+
+
+def test_privacy_centre_link_needs_a_login_and_charter(web: TestClient, wired: TestClient,
+                                                      charter: ScriptedCharter) -> None:
+    assert wired.get("/account/privacy-centre").headers["location"] == "/login"   # no one signed in
+    register(web)
+    page = web.get("/account/privacy-centre")   # not connected: no link, and the page says why
+    assert page.status_code == 503 and 'id="centre-unavailable"' in page.text and "charter.example" not in page.text
+    register(wired)
+    charter.centre_down = True
+    try:
+        page = wired.get("/account/privacy-centre")   # connected, but Charter does not answer
+    finally:
+        charter.centre_down = False
+    assert page.status_code == 503 and 'id="centre-unavailable"' in page.text
 
 
 def test_privacy_page_without_charter_says_so(web: TestClient) -> None:

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from landups.crypto import Keys
 from landups.db import make_engine, session_factory
 from landups.i18n import Lang, negotiate
+from landups.mail import mailer_from_settings
 from landups.messages import translate
 from landups.models import create_schema
 from landups.photos import PhotoVault
@@ -46,7 +47,7 @@ def _security_headers(response: Response, charter_origin: str | None) -> None:
 
 def build_state(settings: Settings, gateway: CharterGateway | None = None) -> AppState:
     """Keys, database (schema created if missing), photo vault, policy facts, the Charter gateway (from the
-    `LANDUPS_CHARTER_*` settings unless given) and the courier that delivers queued reports."""
+    `LANDUPS_CHARTER_*` settings unless given), the courier that delivers queued reports, and the mailer."""
     keys = Keys.load(settings)
     engine = make_engine(settings.database_url)
     create_schema(engine)
@@ -58,7 +59,7 @@ def build_state(settings: Settings, gateway: CharterGateway | None = None) -> Ap
         gateway=gateway, courier=Courier(factory, gateway, settings.charter_delivery_seconds),
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                               trim_blocks=True, lstrip_blocks=True),
-        csrf_key=_csrf_key(keys),
+        csrf_key=_csrf_key(keys), mailer=mailer_from_settings(settings),
     )
 
 

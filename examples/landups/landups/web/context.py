@@ -22,6 +22,7 @@ from landups.crypto import Keys
 from landups.forms import Form, Upload
 from landups.i18n import Lang, negotiate
 from landups.links import subject_of
+from landups.mail import Mailer
 from landups.messages import translate
 from landups.models import StaffMember, User
 from landups.photos import PhotoVault
@@ -47,6 +48,7 @@ class AppState:
     courier: Courier
     templates: Environment
     csrf_key: bytes
+    mailer: Mailer
 
 
 class LoginRequired(Exception):

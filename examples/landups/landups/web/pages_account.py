@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from landups.billing import BillingService
 from landups.catalogue import BY_SKU, format_hkd
@@ -34,7 +34,7 @@ def console(ctx: UserCtx) -> Response:
         "console.html", real_name=realname_service(ctx).current(ctx.me), orders=market.orders(ctx.me)[:5],
         invitations=engagement.invitations(ctx.me, ctx.subject),
         recommendations=engagement.recommendations(ctx.me, ctx.subject), products=BY_SKU, format_hkd=format_hkd,
-        centre_link=ctx.privacy.centre_link(ctx.subject, ctx.lang))
+        centre_available=ctx.privacy.is_connected)
 
 
 @router.get("/account/profile", response_class=HTMLResponse)
@@ -111,11 +111,24 @@ def unlink(ctx: UserCtx, form: Posted) -> Response:
 
 @router.get("/account/privacy", response_class=HTMLResponse)
 def privacy_choices(ctx: UserCtx) -> Response:
+    return _privacy_page(ctx)
+
+
+def _privacy_page(ctx: Ctx, status: int = 200, **values: object) -> Response:
     purposes = ctx.state.policy.consent_purposes()
     decisions = {p.id: ctx.privacy.may_use(ctx.subject, p.id) for p in purposes}
-    return ctx.render("privacy_choices.html", purposes=purposes, decisions=decisions,
-                      last=ctx.privacy.last_choices(ctx.me), connected=ctx.privacy.is_connected,
-                      centre_link=ctx.privacy.centre_link(ctx.subject, ctx.lang))
+    return ctx.render("privacy_choices.html", status=status, purposes=purposes, decisions=decisions,
+                      last=ctx.privacy.last_choices(ctx.me), connected=ctx.privacy.is_connected, **values)
+
+
+@router.get("/account/privacy-centre")
+def open_privacy_centre(ctx: UserCtx) -> Response:
+    """Into Charter's privacy centre, signed in as this person: a fresh single-use link minted for this click
+    (`Client.privacy_centre_link`), so no link that signs anyone in is ever written into a page."""
+    link = ctx.privacy.centre_link(ctx.subject, ctx.lang)
+    if link is None:
+        return _privacy_page(ctx, status=503, centre_unavailable=True)
+    return RedirectResponse(link, status_code=303)
 
 
 @router.post("/account/privacy")

@@ -33,6 +33,12 @@ def _carry_banner_choices(ctx: PageCtx, user: User) -> None:
         ctx.privacy.link_visitor(user, subject_of(ctx.db, user), visitor)
 
 
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """For process managers (and `charter demo`): the server is up. Touches no data."""
+    return {"status": "ok"}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(ctx: PageCtx) -> Response:
     return ctx.render("home.html", products=PRODUCTS[:4], format_hkd=format_hkd)

@@ -8,6 +8,7 @@ from contextlib import suppress
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
+from starlette.background import BackgroundTask
 
 from landups.billing import BillingService
 from landups.engagement import SURVEYS, Engagement
@@ -148,4 +149,8 @@ def invite(ctx: StaffCtx, form: Posted) -> Response:
     survey = form.text("survey")
     if survey not in SURVEYS:
         return ctx.redirect("/staff")
-    return _desk(ctx, survey_run=Engagement(ctx.db, ctx.privacy).invite_all(survey), survey=survey)
+    run = Engagement(ctx.db, ctx.privacy).invite_all(survey, ctx.state.settings.base_url)
+    response = _desk(ctx, survey_run=run, survey=survey)
+    if run.letters:   # after the response, so after the commit: a rolled-back run mails no one
+        response.background = BackgroundTask(ctx.state.mailer.send, run.letters)
+    return response
