@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from charter.audit.services import AuditLog
@@ -246,7 +247,7 @@ def _hand_over_and_invite(walk: Walk, desk: Any, user: User, control: str) -> No
         row = desk.locator(f"#handovers tr[data-table={table}]").filter(has_text=user.account_id)
         row.locator("button").click()
         desk.wait_for_url("**/staff")
-        assert desk.locator("#refused").count() == 0
+        expect(desk.locator("#refused")).to_have_count(0)
     walk.shot("desk-handed-over", desk)
 
     desk.click("button[name=survey][value='console-2024']")
@@ -449,7 +450,7 @@ def test_register_to_cancellation_through_the_privacy_centre(browser: Any, landu
             walk.page.fill("#f-email", person.email)
             walk.page.fill("#f-password", PASSWORD)
             walk.page.click("main button.primary")
-            assert walk.page.locator("p.field-error[data-field=email]").count() == 1
+            expect(walk.page.locator("p.field-error[data-field=email]")).to_have_count(1)
             walk.shot("login-refused-after-cancellation")
         finally:
             if desk is not None:

@@ -6,9 +6,12 @@ Each step acts as a person would (clicks, forms, downloads) and checks what the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import expect
 
 from tests.examples.lubpur.factories import adult_birth_date, unique_email, unique_phone
 from tests.live import ARTIFACTS
@@ -74,7 +77,7 @@ def register(page: Any, base: str, who: Newcomer) -> None:
     page.check("#f-personalisation")
     page.check("#f-accept")
     page.click("#register-button")
-    assert page.url.endswith("/me?ok=registered")
+    page.wait_for_url(re.compile(re.escape("/me?ok=registered") + "$"))
     assert page.text_content("#points-balance") == "100"
 
 
@@ -83,8 +86,8 @@ def complete_profile(page: Any, base: str, profile: Profile, avatar: Path) -> No
     page.goto(base + "/me")
     page.set_input_files("form[action='/me/avatar'] input[type=file]", str(avatar))
     page.click("form[action='/me/avatar'] button[type=submit]")
-    assert page.url.endswith("/me?ok=avatar_saved")
-    assert page.locator("img.avatar").count() == 1
+    page.wait_for_url(re.compile(re.escape("/me?ok=avatar_saved") + "$"))
+    expect(page.locator("img.avatar")).to_have_count(1)
     before = int(page.text_content("#points-balance") or "0")
     page.fill("#f-wechat", profile.wechat)
     page.fill("#f-qq", profile.qq)
@@ -92,7 +95,7 @@ def complete_profile(page: Any, base: str, profile: Profile, avatar: Path) -> No
     page.fill("#f-company_address", profile.company_address)
     page.fill("#f-position", profile.position)
     page.click("#profile-save")
-    assert page.url.endswith("/me?ok=profile_points")
+    page.wait_for_url(re.compile(re.escape("/me?ok=profile_points") + "$"))
     assert int(page.text_content("#points-balance") or "0") == before + 50
 
 
@@ -104,7 +107,7 @@ def search_and_favourite(page: Any, base: str) -> str:
     page.locator(".cards .card a").first.click()
     product_path: str = page.url.removeprefix(base)
     page.click("#favourite")
-    assert page.locator("text=Added to favourites.").count() == 1
+    expect(page.locator("text=Added to favourites.")).to_have_count(1)
     return product_path
 
 
@@ -128,12 +131,12 @@ def purchase_request(page: Any, base: str, product_path: str, purchase: Purchase
     page.fill("#f-contact_phone", purchase.contact_phone)
     page.check("#f-third-party")
     page.click("#purchase-send")
-    assert page.locator("#form-error").count() == 1  # the attestation is missing
+    expect(page.locator("#form-error")).to_have_count(1)  # the attestation is missing
     page.check("#f-third-party")
     page.check("#f-attest")
     page.click("#purchase-send")
-    assert "/me/purchases" in page.url
-    assert page.locator(f"#purchase-list >> text={purchase.contact_name}").count() == 1
+    page.wait_for_url(re.compile("/me/purchases"))
+    expect(page.locator(f"#purchase-list >> text={purchase.contact_name}")).to_have_count(1)
 
 
 def consult(page: Any, consultation: Consultation) -> None:
@@ -142,7 +145,7 @@ def consult(page: Any, consultation: Consultation) -> None:
     page.fill("#f-subject", consultation.subject)
     page.fill("#f-body", consultation.body)
     page.click("#consult-send")
-    assert page.locator(f"#thread >> text={consultation.body}").count() == 1
+    expect(page.locator(f"#thread >> text={consultation.body}")).to_have_count(1)
 
 
 def ask_to_subscribe(page: Any, email: str) -> None:
@@ -156,7 +159,7 @@ def confirm_subscription(page: Any, confirm_url: str, *, allow_tracking: bool) -
     if allow_tracking:
         page.check("#f-tracking")
     page.click("#confirm-button")
-    assert page.locator("h1", has_text="Subscribed").count() == 1
+    expect(page.locator("h1", has_text="Subscribed")).to_have_count(1)
 
 
 def log_in(page: Any, base: str, login: str, password: str) -> None:
@@ -168,4 +171,4 @@ def log_in(page: Any, base: str, login: str, password: str) -> None:
 
 def log_out(page: Any) -> None:
     page.click("form[action='/logout'] button[type=submit]")
-    assert page.locator("#nav-me").count() == 0
+    expect(page.locator("#nav-me")).to_have_count(0)

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from fastapi import FastAPI
+from playwright.sync_api import expect
 
 from tests.examples.lubpur import steps
 from tests.examples.lubpur.mailbox import Mailbox, text_of
@@ -45,8 +46,8 @@ def test_a_newcomers_journey(page: Any, lubpur_app: FastAPI, mailbox: Mailbox, l
 
         # the personal centre shows it all
         page.goto(base + "/me/favourites")
-        assert page.locator("#favourite-list tr").count() == 1
-        assert page.locator("#download-list tr").count() == 1
+        expect(page.locator("#favourite-list tr")).to_have_count(1)
+        expect(page.locator("#download-list tr")).to_have_count(1)
         page.goto(base + "/me/footprints")
         assert page.locator("#footprint-list tr").count() >= 1
         page.goto(base + "/me/privacy")
@@ -55,5 +56,5 @@ def test_a_newcomers_journey(page: Any, lubpur_app: FastAPI, mailbox: Mailbox, l
         page.goto(base + "/")
         assert page.locator("#recommendations").get_attribute("data-personalised") == "yes"
         page.goto(base + "/me")
-        assert page.locator("#privacy-centre-link").count() == 1
+        expect(page.locator("#privacy-centre-link")).to_have_count(1)
         steps.shot(page, f"lubpur-personal-centre-{backend}")

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 import yaml
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -216,7 +217,7 @@ def _send_newsletter(staff: Any, stage: Stage, subject: str) -> None:
     staff.fill("textarea[name=body_en]", "New: HM 46 anti-wear hydraulic oil.")
     staff.fill("textarea[name=links]", "/products?category=hydraulic")
     staff.click("form[action='/staff/newsletters'] button[type=submit]")
-    assert staff.url.endswith("?ok=newsletter_sent"), staff.url
+    staff.wait_for_url(re.compile(re.escape("?ok=newsletter_sent") + "$"))
     _shot(staff, stage, f"staff-{subject.split(maxsplit=1)[0].lower()}")
 
 
@@ -230,7 +231,7 @@ def _enter_the_privacy_centre(page: Any, stage: Stage) -> None:
     if "/enter" in page.url and confirm.count():
         confirm.first.click()
     page.wait_for_url(re.compile(rf".*/center/{CONTROLLER}/(data|reconsent).*"))
-    assert page.locator(".account .who").count() == 1  # "Signed in"
+    expect(page.locator(".account .who")).to_have_count(1)  # "Signed in"
 
 
 def _avatar(folder: Path) -> Path:
@@ -285,7 +286,7 @@ def test_a_newcomers_whole_journey_through_lubpur_and_charter(page: Any, browser
     # another day: log out and back in (the login leaves a login record, which the security rule keeps)
     steps.log_out(page)
     steps.log_in(page, base, who.email, who.password)
-    assert page.locator("#nav-me").count() == 1
+    expect(page.locator("#nav-me")).to_have_count(1)
 
     # the first newsletter carries the open pixel: the person allowed tracking
     staff = browser.new_context(locale="en-US").new_page()
@@ -347,7 +348,7 @@ def test_a_newcomers_whole_journey_through_lubpur_and_charter(page: Any, browser
     _refuse_the_banner(page)
     for login in (who.email, who.phone):
         steps.log_in(page, base, login, who.password)
-        assert "/login" in page.url and page.locator("#form-error").count() == 1
+        expect("/login" in page.url and page.locator("#form-error")).to_have_count(1)
     _shot(page, stage, "12-login-refused")
 
     _check_lubpur_holds_nothing_identifying(stage, who, profile, purchase, consultation)
