@@ -83,9 +83,12 @@ class ConsentEvent(Base):
 
 
 class ConsentState(Base):
-    """The current state per (subject, purpose): a projection of the ledger, written with each event."""
+    """The current state per (subject, purpose): a projection of the ledger, written with each event. Every event
+    rewrites its row, so on PostgreSQL 30% of each page stays free for the new version (a HOT update: no new index
+    entry; migration 0010)."""
 
     __tablename__ = "consent_states"
+    __table_args__ = ({"postgresql_with": {"fillfactor": 70}},)
 
     controller_id: Mapped[str] = mapped_column(ForeignKey("controllers.id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
