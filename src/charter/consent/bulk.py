@@ -154,7 +154,8 @@ INSERT INTO consent_states (controller_id, subject_id, purpose, status, consent_
                             record_id, seq, at, valid_until, by_guardian, gpc)
 SELECT controller_id, subject_id, purpose,
        CASE action WHEN 'grant' THEN 'granted' WHEN 'guardian_grant' THEN 'granted' WHEN 'refuse' THEN 'refused'
-                   WHEN 'withdraw' THEN 'withdrawn' WHEN 'expire' THEN 'expired' ELSE 'superseded' END,
+                   WHEN 'withdraw' THEN 'withdrawn' WHEN 'expire' THEN 'expired' WHEN 'accept' THEN 'accepted'
+                   ELSE 'superseded' END,
        consent_kind, policy_version, policy_hash, record_id, seq, at, valid_until, action = 'guardian_grant', gpc
 FROM consent_events
 WHERE controller_id = %(controller)s AND seq BETWEEN %(first)s AND %(last)s

@@ -18,6 +18,8 @@ class EventAction(StrEnum):
     GUARDIAN_GRANT = "guardian_grant"
     SUPERSEDE = "supersede"
     """A policy version needing fresh consent for the purpose took effect."""
+    ACCEPT = "accept"
+    """The person accepted the policy as a whole (LUB-ACCEPT), recorded under the purpose `WHOLE_POLICY`."""
 
 
 class ConsentStatus(StrEnum):
@@ -26,6 +28,7 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
+    ACCEPTED = "accepted"
 
 
 STATUS_AFTER: dict[EventAction, ConsentStatus] = {
@@ -35,6 +38,7 @@ STATUS_AFTER: dict[EventAction, ConsentStatus] = {
     EventAction.WITHDRAW: ConsentStatus.WITHDRAWN,
     EventAction.EXPIRE: ConsentStatus.EXPIRED,
     EventAction.SUPERSEDE: ConsentStatus.SUPERSEDED,
+    EventAction.ACCEPT: ConsentStatus.ACCEPTED,
 }
 
 

@@ -50,7 +50,7 @@ from charter.consent.models import (
     GuardianRecord,
 )
 from charter.consent.receipts import receipt
-from charter.consent.schemas import Channel, CollectionMethod, ConsentIn, EvidenceIn, GuardianIn
+from charter.consent.schemas import AcceptanceIn, Channel, CollectionMethod, ConsentIn, EvidenceIn, GuardianIn
 from charter.consent.terms import PolicyTerms, asked_kind, offers_consent, strength
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
@@ -58,7 +58,7 @@ from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang
 from charter.core.locks import lock_controller
 from charter.core.models import Controller
-from charter.policy.schema import ConsentKind, PolicyVersion, Purpose
+from charter.policy.schema import WHOLE_POLICY, ConsentKind, PolicyVersion, Purpose
 from charter.subjects.services import REENCRYPTORS, SubjectDirectory
 
 __all__ = ["ConsentLedger", "Recorded"]
@@ -168,6 +168,34 @@ class ConsentLedger:
             plans.append(_Planned(ids[n], item.subject_id, kind, valid_until, evidence.gpc, evidence.request_id,
                                   _evidence_json(evidence), guardian, rules_hash))
         return self._append(controller_id, plans, now, actor)
+
+    def accept(self, controller_id: str, subject_id: str, item: AcceptanceIn, terms: PolicyTerms, *, actor: str,
+               field_prefix: str = "") -> Recorded:
+        """Record that the person accepted the policy as a whole, in the version shown (LUB-ACCEPT): an `accept`
+        event under the purpose `WHOLE_POLICY`, appended, chained and receipted like every consent event, in the
+        person's history and export. It consents to nothing (consent kind `none`); after a change needing fresh
+        consent, `needs_reconsent` on its state tells the host to ask again. Mistakes name their field (after
+        `field_prefix`) and write nothing."""
+        ensure_collecting(self.session, controller_id)
+        if subject_id not in self.subjects.existing(controller_id, [subject_id]):
+            raise NotFound("no such subject", field="subject_id",
+                           fix="Register the person first (POST /v1/subjects) and use the id it returns.")
+        at = field_prefix
+        version = terms.current if item.policy_version is None else terms.version(
+            item.policy_version, field_name=f"{at}policy_version")
+        jurisdiction = item.jurisdiction or terms.jurisdiction_codes[0]
+        if jurisdiction not in terms.jurisdiction_codes:
+            raise CharterError(f"the policy does not apply in {jurisdiction!r}", field=f"{at}jurisdiction",
+                               fix=f"Use one of: {', '.join(terms.jurisdiction_codes)}.")
+        now = utcnow()
+        kind = _kind_of(EventAction.ACCEPT.value, WHOLE_POLICY, ConsentKind.NONE.value,
+                        policy_version=version.version, policy_hash=version.content_hash, notice=item.notice,
+                        language=item.language or terms.default_language, method=item.method.value,
+                        channel=item.channel.value, jurisdiction=jurisdiction, at=now)
+        evidence = item.evidence
+        plan = _Planned(str(uuid.uuid4()), subject_id, kind, None, evidence.gpc, evidence.request_id,
+                        _evidence_json(evidence))
+        return self._append(controller_id, [plan], now, actor)[0]
 
     def _writable(self, controller_id: str, items: Sequence[ConsentIn]) -> set[str]:
         """The items' subject ids that are the controller's subjects; refuses a grant once the controller has stopped
