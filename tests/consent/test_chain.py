@@ -6,7 +6,18 @@ import datetime as dt
 from typing import Any
 
 from charter.audit.chain import GENESIS
-from charter.consent.chain import HASHED_FIELDS, LedgerLink, commitment, event_hash, replay, verify_chain
+from charter.consent.chain import (
+    HASHED_FIELDS,
+    KIND_FIELDS,
+    LedgerLink,
+    body_of,
+    commitment,
+    event_hash,
+    fields_body,
+    kind_body,
+    replay,
+    verify_chain,
+)
 
 AT = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -64,3 +75,24 @@ def test_the_hash_spelling_is_stable() -> None:
              linked_from=None, guardian_commitment=None)
     assert event_hash("acme", 42, "sha256:" + "ab" * 32, f) == (
         "sha256:9a9147f5815d848bc0b3fa15cb028e553246368f6098272feeccac8da2f50e99")
+
+
+def test_a_batch_builds_the_very_bytes_fields_body_spells() -> None:
+    """The write path joins the fields events of one kind share once (`kind_body`) and adds each event's own
+    (`body_of`): the bytes hashed must be `fields_body`'s, or verification would fail."""
+    variants: list[dict[str, Any]] = [
+        {}, {"valid_until": AT + dt.timedelta(days=30)}, {"valid_until": AT.replace(tzinfo=None)}, {"gpc": True},
+        {"request_id": "req-1"}, {"guardian_commitment": "sha256:g"}, {"linked_from": "r0"},
+        {"language": "zh-TW", "jurisdiction": "HK", "policy_version": "2025-01", "notice": "clause:6"},
+        {"at": AT.replace(microsecond=5)}, {"actor": "api_key:其他"},
+        {"valid_until": AT, "gpc": True, "request_id": "r:2", "guardian_commitment": "sha256:h", "linked_from": "x"},
+    ]
+    for change in variants:
+        f = fields(**change)
+        kind = kind_body(f[name] for name in KIND_FIELDS)
+        built = body_of(f["record_id"], f["subject_commitment"], kind, valid_until=f["valid_until"], gpc=f["gpc"],
+                        request_id=f["request_id"], evidence_commitment=f["evidence_commitment"],
+                        guardian_commitment=f["guardian_commitment"], linked_from=f["linked_from"], actor=f["actor"])
+        assert built == fields_body(f), change
+    assert KIND_FIELDS == ("action", "purpose", "consent_kind", "policy_version", "policy_hash", "notice",
+                           "language", "method", "channel", "jurisdiction", "at")

@@ -1,24 +1,27 @@
-"""The ledger's service layer on real databases: 50 concurrent writers on PostgreSQL, erasure tombstones, expiry,
-and tampering caught by verification."""
+"""The ledger's service layer on real databases: 50 concurrent writers on PostgreSQL, a batch mixing every kind of
+event, erasure tombstones, expiry, and tampering caught by verification."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.accounts.services import ControllerService
 from charter.audit.services import AuditLog
-from charter.consent.models import ConsentEvent, ConsentState
+from charter.consent.chain import commitment
+from charter.consent.models import ConsentEvent, ConsentState, GuardianRecord
 from charter.consent.schemas import ConsentIn
 from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory, transaction
+from charter.core.errors import CharterError
 from charter.decisions.services import load_terms
 from charter.migrations import upgrade
 from charter.policy.services import PolicyStore
@@ -96,6 +99,70 @@ def test_fifty_concurrent_writers_lose_and_duplicate_nothing(pg_sessions: sessio
         batches = [e for e in audit.events(cid, limit=10_000) if e.action == "consent.recorded"]
         assert len(batches) == WRITERS * ROUNDS
         assert sum(int(str(e.data["events"])) for e in batches) == len(written)
+
+
+GUARDIAN = {"name": "王芳", "relationship": "parent", "contact": "+86 138 0013 8000",
+            "verification_method": "id_document", "verified_at": "2025-01-02T03:04:05Z", "rules_version": "2023-05"}
+
+
+def _rows(sessions: sessionmaker[Session], cid: str) -> tuple[int, ...]:
+    with sessions() as s:
+        return tuple(s.execute(select(func.count()).select_from(model).where(model.controller_id == cid))
+                     .scalar_one() for model in (ConsentEvent, ConsentState, GuardianRecord))
+
+
+def test_a_batch_of_every_kind_of_event_verifies_and_projects_as_its_replay(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    """Events of one kind share their checks and their part of the hash; every event keeps its own fields, its
+    evidence (as the canonical JSON its commitment covers) and, for a subject and purpose given twice in one batch,
+    the later event wins the projection."""
+    cid, (a, b, c) = _setup(sessions, keyring, people=3)
+    with sessions() as s:
+        terms = load_terms(s, cid, dt.date.today())
+    agent = 'Mozilla/5.0 "Quoted" \\ back\tslash 浏览器 \u2028'
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    raw: list[dict[str, object]] = [
+        {"subject_id": a, "purpose": "analytics", "evidence": {"ip": "198.51.100.7", "user_agent": agent}},
+        {"subject_id": b, "purpose": "analytics", "action": "refuse", "evidence": {"user_agent": agent}},
+        {"subject_id": a, "purpose": "personalisation", "evidence": {"ip": "2001:DB8:0:0::1", "gpc": True,
+                                                                     "request_id": "req-7"}},
+        {"subject_id": c, "purpose": "analytics", "valid_until": soon.isoformat(), "language": "en",
+         "jurisdiction": "CN", "policy_version": terms.current.version, "channel": "web", "method": "checkbox"},
+        {"subject_id": b, "purpose": "minors", "action": "guardian_grant", "guardian": GUARDIAN},
+        {"subject_id": a, "purpose": "analytics", "action": "withdraw"},  # a's analytics again: this one wins
+    ]
+    items = [ConsentIn.model_validate(item) for item in raw]
+    with transaction(sessions) as s:
+        done = ConsentLedger(s, keyring).record_many(cid, items, terms, actor="test", is_batch=True)
+    assert [(d.seq, d.action, d.status) for d in done] == [
+        (1, "grant", "granted"), (2, "refuse", "refused"), (3, "grant", "granted"), (4, "grant", "granted"),
+        (5, "guardian_grant", "granted"), (6, "withdraw", "withdrawn")]
+    with sessions() as s:
+        ledger = ConsentLedger(s, keyring)
+        assert ledger.verify(cid).ok
+        assert ledger.projected(cid) == ledger.replayed(cid)
+        states = {(st.subject_id, st.purpose): st for st in s.execute(
+            select(ConsentState).where(ConsentState.controller_id == cid)).scalars()}
+        assert (states[a, "analytics"].status, states[a, "analytics"].seq) == ("withdrawn", 6)
+        assert states[b, "minors"].by_guardian and states[b, "minors"].consent_kind == "guardian"
+        assert states[c, "analytics"].valid_until is not None
+        kept = [({"ip": "198.51.100.7", "user_agent": agent}), {"user_agent": agent}, {"ip": "2001:db8::1"}, {}, {},
+                {}]
+        for record, evidence in zip(done, kept, strict=True):
+            event = ledger.event(cid, record.record_id)
+            assert ledger.evidence(cid, record.record_id) == evidence
+            canonical = json.dumps(evidence, separators=(",", ":"), ensure_ascii=False)
+            assert event.evidence_commitment == commitment(event.salt or "", "evidence", canonical)
+            assert event.subject_commitment == commitment(event.salt or "", "subject", record.subject_id)
+        third = ledger.event(cid, done[2].record_id)
+        assert (third.gpc, third.request_id) == (True, "req-7")
+        assert ledger.event(cid, done[4].record_id).guardian_record_id is not None
+    before = _rows(sessions, cid)
+    bad = [*items[:3], ConsentIn(subject_id=c, purpose="analytics", jurisdiction="HK")]
+    with transaction(sessions) as s, pytest.raises(CharterError) as err:
+        ConsentLedger(s, keyring).record_many(cid, bad, terms, actor="test", is_batch=True)
+    assert err.value.field == "[3].jurisdiction"
+    assert _rows(sessions, cid) == before
 
 
 def test_erasure_leaves_a_tombstone_that_still_verifies(sessions: sessionmaker[Session], keyring: Keyring) -> None:

@@ -44,6 +44,12 @@ BROKEN = {
         occurrence=2,
         count=None,
     ),
+    "purpose named after the whole policy": Broken(
+        (("  - id: payouts", "  - id: policy"),),
+        "purposes[2].id",
+        "- id: policy",
+        "name the purpose after what it does",
+    ),
     "duplicate clause id": Broken(
         (('  - id: "2"', '  - id: "1"'),),
         "clauses[1].id",

@@ -4,6 +4,7 @@ decider a host embeds, refreshed when consents change through the SDK or anywher
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,6 +50,36 @@ def test_register_record_decide_withdraw(charter: Client) -> None:
     answers = charter.decide_many([{"subject_id": person.subject_id, "purpose": "service"},
                                    {"subject_id": person.subject_id, "purpose": "analytics"}])
     assert [a.allowed for a in answers] == [True, False]
+
+
+def test_policy_acceptance_through_the_sdk(charter: Client, client: TestClient, tenant: Tenant) -> None:
+    """LUB-ACCEPT: registering with `accept_policy` records the version accepted; `needs_acceptance` says when to ask
+    (never accepted, or a change asks again) and `accept_policy` records the new acceptance."""
+    person = charter.register(email="accepts@example.com", accept_policy={
+        "channel": "web", "evidence": {"ip": "203.0.113.9", "request_id": "reg-42"}})
+    assert person.acceptance is not None
+    assert (person.acceptance.purpose, person.acceptance.action, person.acceptance.status) == (
+        "policy", "accept", "accepted")
+    assert not charter.needs_acceptance(person.subject_id)
+    assert charter.receipt(person.acceptance.record_id)["event"]["type"] == "accepted"
+    other = charter.register(email="silent@example.com")
+    assert other.acceptance is None and charter.needs_acceptance(other.subject_id)
+    assert charter.decide(person.subject_id, "analytics").reasons == ("no_consent",)  # no consent implied
+
+    def drop_a_right(doc: dict[str, Any]) -> None:
+        doc["rights"][0]["channels"] = ["customer_service"]  # self-service access taken away
+
+    publish(client, tenant, example_policy_text(tenant.controller_id, version="2024-01", effective="2024-01-01",
+                                                edit=drop_a_right))
+    assert charter.needs_acceptance(person.subject_id)
+    again = charter.accept_policy(person.subject_id, policy_version="2024-01", channel="app")
+    assert (again.purpose, again.seq) == ("policy", person.acceptance.seq + 1)
+    assert not charter.needs_acceptance(person.subject_id)
+    history = charter.consents(person.subject_id, history=True)["history"]
+    assert [(e["action"], e["policy_version"]) for e in history] == [("accept", "2023-05"), ("accept", "2024-01")]
+    with pytest.raises(CharterAPIError) as err:
+        charter.accept_policy(person.subject_id, policy_version="1999")
+    assert (err.value.status, err.value.field) == (404, "policy_version")
 
 
 def test_minors_through_the_sdk(charter: Client) -> None:

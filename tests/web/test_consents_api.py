@@ -1,5 +1,6 @@
 """The consent ledger through HTTP on SQLite and PostgreSQL: record, withdraw, history, receipts, batches,
-re-consent after a material policy change, guardian consent, and every bad input refused with nothing written."""
+re-consent after a material policy change, guardian consent, acceptance of the policy at registration, and every
+bad input refused with nothing written."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from charter.audit.models import AuditEvent
 from charter.consent.models import ConsentEvent, ConsentState, GuardianRecord
 from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
+from charter.requests.bundle import ConsentHistory
 from charter.subjects.models import Subject
 from tests.factories import Tenant, example_policy_text, make_tenant, publish, register
 
@@ -162,6 +164,102 @@ def _terms(session: Session, controller_id: str) -> Any:
     from charter.decisions.services import load_terms  # noqa: PLC0415
 
     return load_terms(session, controller_id, dt.datetime.now(dt.UTC).date())
+
+
+def test_registration_records_acceptance_of_the_exact_policy_version_and_asks_again_after_a_change(
+        client: TestClient, sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    """LUB-ACCEPT: registering records that the person accepted the policy (version and content hash) in the
+    ledger, in their history, receipt and export; it consents to no purpose; a material change asks for it again,
+    and the new acceptance is appended, never rewriting the first."""
+    t = lubpur(client, sessions)
+    r = client.post("/v1/subjects", json={
+        "identities": [{"kind": "email", "value": "accept@example.com"}],
+        "acceptance": {"channel": "web", "notice": "registration-form", "language": "en",
+                       "evidence": {"ip": "203.0.113.9", "user_agent": "UA", "request_id": "reg-1"}}},
+        headers=t.headers)
+    assert r.status_code == 201, r.text
+    subject, accepted = r.json()["subject_id"], r.json()["acceptance"]
+    assert (accepted["purpose"], accepted["action"], accepted["status"]) == ("policy", "accept", "accepted")
+    body = client.get(f"/v1/subjects/{subject}/consents?history=true", headers=t.headers).json()
+    first = _terms_hash(sessions, t.controller_id)
+    assert [(c["purpose"], c["status"], c["policy_hash"], c["consent_kind"], c["needs_reconsent"])
+            for c in body["consents"]] == [("policy", "accepted", first, "none", False)]
+    assert [(e["action"], e["purpose"], e["channel"]) for e in body["history"]] == [("accept", "policy", "web")]
+    receipt = client.get(f"/v1/consents/{accepted['record_id']}/receipt", headers=t.headers).json()
+    assert (receipt["event"]["type"], receipt["consent_type"], receipt["notice"]["policy_content_hash"]) == (
+        "accepted", "none", first)
+    assert receipt["purpose"]["whole_policy"] is True
+    assert {"analytics", "service"} <= {p["id"] for p in receipt["purpose"]["purposes"]}
+    # Accepting the policy is no consent to a purpose that rests on consent (PIPL art. 16: no bundled consent).
+    assert decide(client, t, subject, "analytics")["reasons"] == ["no_consent"]
+    assert decide(client, t, subject, "service")["allowed"]
+
+    def widen_analytics(doc: dict[str, Any]) -> None:
+        next(p for p in doc["purposes"] if p["id"] == "analytics")["categories"].append("identity.ip")
+
+    publish(client, t, example_policy_text(t.controller_id, version="2024-01", effective="2024-01-01",
+                                           edit=widen_analytics))
+    states = client.get(f"/v1/subjects/{subject}/consents", headers=t.headers).json()["consents"]
+    assert [(c["purpose"], c["needs_reconsent"]) for c in states] == [("policy", True)]
+    again = client.post(f"/v1/subjects/{subject}/acceptance", json={"policy_version": "2024-01", "channel": "app"},
+                        headers=t.headers)
+    assert again.status_code == 201, again.text
+    body = client.get(f"/v1/subjects/{subject}/consents?history=true", headers=t.headers).json()
+    assert [(c["purpose"], c["policy_version"], c["needs_reconsent"]) for c in body["consents"]] == [
+        ("policy", "2024-01", False)]
+    assert [(e["record_id"], e["policy_version"]) for e in body["history"]] == [
+        (accepted["record_id"], "2023-05"), (again.json()["record_id"], "2024-01")]
+    with sessions() as s:
+        ledger = ConsentLedger(s, keyring)
+        assert ledger.verify(t.controller_id).ok
+        assert ledger.projected(t.controller_id) == ledger.replayed(t.controller_id)
+        assert ledger.evidence(t.controller_id, accepted["record_id"]) == {"ip": "203.0.113.9", "user_agent": "UA"}
+        exported = ConsentHistory.of(s, keyring, t.controller_id, subject)  # the access bundle's consent history
+        assert [(e.purpose, e.action, e.policy_version) for e in exported] == [
+            ("policy", "accept", "2023-05"), ("policy", "accept", "2024-01")]
+
+
+def _terms_hash(sessions: sessionmaker[Session], controller_id: str) -> str:
+    with sessions() as s:
+        current: str = _terms(s, controller_id).current.content_hash
+        return current
+
+
+BAD_ACCEPTANCES = [  # (case, acceptance, status, field named); 422: the body's shape (FastAPI validates it)
+    ("unknown policy version", {"policy_version": "1999"}, 404, "acceptance.policy_version"),
+    ("jurisdiction outside the policy", {"jurisdiction": "HK"}, 400, "acceptance.jurisdiction"),
+    ("unknown language", {"language": "fr"}, 422, "acceptance.language"),
+    ("bad IP evidence", {"evidence": {"ip": "999.1.1.1"}}, 422, "acceptance.evidence.ip"),
+    ("unknown field", {"purpose": "analytics"}, 422, "acceptance.purpose"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_ACCEPTANCES, ids=[c[0] for c in BAD_ACCEPTANCES])
+def test_a_bad_acceptance_names_the_field_and_registers_no_one(
+        client: TestClient, sessions: sessionmaker[Session], bad: tuple[str, dict[str, Any], int, str]) -> None:
+    case, acceptance, status, field = bad
+    t = lubpur(client, sessions)
+    before = counts(sessions, t.controller_id)
+    r = client.post("/v1/subjects", json={"identities": [{"kind": "email", "value": "bad-accept@example.com"}],
+                                          "acceptance": acceptance}, headers=t.headers)
+    assert (r.status_code, r.json()["error"]["field"]) == (status, field), (case, r.text)
+    assert counts(sessions, t.controller_id) == before
+    subject = register(client, t)
+    before = counts(sessions, t.controller_id)
+    r = client.post(f"/v1/subjects/{subject}/acceptance", json=acceptance, headers=t.headers)
+    assert (r.status_code, r.json()["error"]["field"]) == (status, field.removeprefix("acceptance.")), (case, r.text)
+    assert counts(sessions, t.controller_id) == before
+
+
+def test_an_acceptance_for_someone_unknown_or_another_controllers_is_refused(
+        client: TestClient, sessions: sessionmaker[Session]) -> None:
+    owner, stranger = lubpur(client, sessions), lubpur(client, sessions)
+    subject = register(client, owner)
+    before = counts(sessions, owner.controller_id), counts(sessions, stranger.controller_id)
+    for tenant, who in ((stranger, subject), (owner, "00000000-0000-4000-8000-000000000000")):
+        r = client.post(f"/v1/subjects/{who}/acceptance", json={}, headers=tenant.headers)
+        assert (r.status_code, r.json()["error"]["field"]) == (404, "subject_id"), r.text
+    assert (counts(sessions, owner.controller_id), counts(sessions, stranger.controller_id)) == before
 
 
 def test_a_minor_needs_a_guardian_consent_record(client: TestClient, sessions: sessionmaker[Session]) -> None:

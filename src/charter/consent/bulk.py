@@ -1,6 +1,7 @@
-"""Bulk writes for the ledger, inside the caller's transaction: on PostgreSQL events go in with `COPY`, the chain
-head is locked with one statement and a batch ends with one more (projection, chain head, audit event); elsewhere
-(SQLite) the caller uses executemany and the ORM.
+"""Bulk writes for the ledger, inside the caller's transaction: on PostgreSQL one statement checks a batch before
+it is sealed (controller still collecting, subjects known), events go in with `COPY`, the chain head is locked with
+one statement and a batch ends with one more (projection, chain head, audit event); elsewhere (SQLite) the caller
+uses executemany and the ORM.
 
 Per-row INSERTs cost PostgreSQL a parse, plan and round trip each; consent ingest is the one write path whose
 volume makes that matter (see `benchmarks/ingest.py` and docs/architecture.md).
@@ -8,7 +9,7 @@ volume makes that matter (see `benchmarks/ingest.py` and docs/architecture.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from psycopg.types.json import Json
@@ -19,7 +20,7 @@ from charter.audit.chain import GENESIS
 from charter.core.db import Base
 from charter.core.errors import NotFound
 
-__all__ = ["copy_rows", "finish_batch", "is_postgres", "lock_chain", "upsert_rows"]
+__all__ = ["copy_rows", "finish_batch", "is_postgres", "lock_chain", "unwritable", "upsert_rows"]
 
 _COPY_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
@@ -28,15 +29,15 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def copy_rows(connection: Connection, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into the model's table."""
+def copy_rows(connection: Connection, model: type[Base], columns: Sequence[str],
+              rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` (values in the order of `columns`) into the model's table."""
     table = cast(Table, model.__table__)
     if not rows:
         return
     if not is_postgres(connection):
-        connection.execute(insert(table), rows)
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
     types = _COPY_TYPES.get((table.name, tuple(columns)))
     if types is None:  # compiling 30 column types costs more than copying a row: once per shape
@@ -45,8 +46,9 @@ def copy_rows(connection: Connection, model: type[Base], rows: Sequence[Mapping[
     sql = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
     with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
         copy.set_types(types)
+        write = copy.write_row
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            write(row)
 
 
 def _array_type(connection: Connection, table: Table, column: str) -> str:
@@ -78,6 +80,25 @@ def upsert_rows(connection: Connection, model: type[Base], rows: Sequence[Mappin
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(sql, [[row[c] for row in rows] for c in columns])
+
+
+# Ids travel as one comma-joined text (subject ids are UUIDs): a 500-element array parameter costs the client more
+# to encode than the query costs the server.
+_UNWRITABLE = """
+SELECT (SELECT collection_stopped_at IS NOT NULL FROM controllers WHERE id = %(controller)s),
+       ARRAY(SELECT w.id FROM unnest(string_to_array(%(ids)s, ',')) AS w(id)
+             WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.id = w.id AND s.controller_id = %(controller)s))
+"""
+
+
+def unwritable(connection: Connection, controller_id: str, subject_ids: Iterable[str]) -> tuple[bool, set[str]]:
+    """In one round trip, what stops a batch before it is sealed: whether the controller has stopped collecting
+    (LUB-SHUTDOWN), and which of `subject_ids` (UUIDs) are not its subjects. PostgreSQL only."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        row = cursor.execute(_UNWRITABLE, {"controller": controller_id, "ids": ",".join(subject_ids)}).fetchone()
+    assert row is not None  # noqa: S101 - a SELECT without FROM returns one row
+    return bool(row[0]), set(row[1])
 
 
 _LOCK_BOTH = """
@@ -115,8 +136,10 @@ def lock_chain(connection: Connection, controller_id: str) -> tuple[int, str, in
         return int(audit[0]), audit[1] or "", int(head[0]), head[1]
 
 
-# One statement ends a batch: the projection of the events just copied (computed on the server, so the rows are
-# not sent twice), the new ledger head, the batch's audit event and the controller's new audit head.
+# One statement ends a batch: the projection of the events just copied (read back on the server, so the rows are
+# not sent twice; the client names the events a later one in the same batch supersedes, usually none), the new ledger
+# head, the batch's audit event and the controller's new audit head. The superseded seqs travel as text and are
+# unpacked once (an InitPlan): a cast of the parameter itself would be redone for every row under a generic plan.
 _FINISH = """
 WITH head AS (
     UPDATE consent_chain_heads SET seq = %(last)s, hash = %(head)s WHERE controller_id = %(controller)s
@@ -129,14 +152,15 @@ WITH head AS (
 )
 INSERT INTO consent_states (controller_id, subject_id, purpose, status, consent_kind, policy_version, policy_hash,
                             record_id, seq, at, valid_until, by_guardian, gpc)
-SELECT DISTINCT ON (subject_id, purpose)
-       controller_id, subject_id, purpose,
+SELECT controller_id, subject_id, purpose,
        CASE action WHEN 'grant' THEN 'granted' WHEN 'guardian_grant' THEN 'granted' WHEN 'refuse' THEN 'refused'
-                   WHEN 'withdraw' THEN 'withdrawn' WHEN 'expire' THEN 'expired' ELSE 'superseded' END,
+                   WHEN 'withdraw' THEN 'withdrawn' WHEN 'expire' THEN 'expired' WHEN 'accept' THEN 'accepted'
+                   ELSE 'superseded' END,
        consent_kind, policy_version, policy_hash, record_id, seq, at, valid_until, action = 'guardian_grant', gpc
 FROM consent_events
-WHERE controller_id = %(controller)s AND seq BETWEEN %(first)s AND %(last)s AND subject_id IS NOT NULL
-ORDER BY subject_id, purpose, seq DESC
+WHERE controller_id = %(controller)s AND seq BETWEEN %(first)s AND %(last)s
+  AND NOT seq = ANY(ARRAY(SELECT unnest(string_to_array(%(superseded)s, ','))::bigint))
+ORDER BY subject_id, purpose
 ON CONFLICT (controller_id, subject_id, purpose) DO UPDATE SET
     status = EXCLUDED.status, consent_kind = EXCLUDED.consent_kind, policy_version = EXCLUDED.policy_version,
     policy_hash = EXCLUDED.policy_hash, record_id = EXCLUDED.record_id, seq = EXCLUDED.seq, at = EXCLUDED.at,
@@ -144,17 +168,17 @@ ON CONFLICT (controller_id, subject_id, purpose) DO UPDATE SET
 """
 
 
-def finish_batch(connection: Connection, controller_id: str, first_seq: int, last_seq: int, *, head_hash: str,
-                 audit: Mapping[str, Any]) -> None:
+def finish_batch(connection: Connection, controller_id: str, first_seq: int, last_seq: int,
+                 superseded: Iterable[int], *, head_hash: str, audit: Mapping[str, Any]) -> None:
     """On PostgreSQL, under the locks `lock_chain` took: project the events just appended (seq `first_seq`..
-    `last_seq`) into `consent_states`, move the ledger head to (`last_seq`, `head_hash`), write the audit event
-    `audit` (from `charter.audit.services.next_event`) and move the controller's audit head to it, in one
-    statement. The projection must agree with `charter.consent.chain.project` (the replay test holds both to
-    it)."""
+    `last_seq`) but those in `superseded` (followed in the same batch by a later event for the same subject and
+    purpose) into `consent_states`, move the ledger head to (`last_seq`, `head_hash`), write the audit event `audit`
+    (from `charter.audit.services.next_event`) and move the controller's audit head to it, in one statement. The
+    projection must agree with `charter.consent.chain.project` (the replay test holds both to it)."""
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(_FINISH, {
-            "controller": controller_id, "first": first_seq, "last": last_seq, "head": head_hash,
-            "a_seq": audit["seq"], "a_at": audit["at"], "a_actor": audit["actor"], "a_action": audit["action"],
-            "a_target": audit["target"], "a_data": Json(audit["data"]), "a_prev": audit["prev_hash"],
-            "a_hash": audit["hash"]})
+            "controller": controller_id, "first": first_seq, "last": last_seq,
+            "superseded": ",".join(map(str, superseded)), "head": head_hash, "a_seq": audit["seq"],
+            "a_at": audit["at"], "a_actor": audit["actor"], "a_action": audit["action"], "a_target": audit["target"],
+            "a_data": Json(audit["data"]), "a_prev": audit["prev_hash"], "a_hash": audit["hash"]})

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from charter.audit.chain import GENESIS, Verification
 from charter.consent.models import STATUS_AFTER, EventAction
 
-__all__ = ["GENESIS", "LedgerLink", "ProjectedState", "commitment", "event_hash", "fields_body", "link_hash", "replay",
-           "verify_chain"]
+__all__ = ["GENESIS", "LedgerLink", "ProjectedState", "body_of", "commitment", "event_hash", "fields_body", "kind_body",
+           "link_hash", "replay", "verify_chain"]
 
 # The fields, in hash order, that an event's hash covers besides controller, seq and prev_hash.
 HASHED_FIELDS = (
@@ -66,6 +66,30 @@ def fields_body(fields: Mapping[str, object]) -> bytes:
         _when(f["valid_until"]), "\x01T" if f["gpc"] else "\x01F", _opt(f["request_id"]),
         _opt(f["evidence_commitment"]), _opt(f["guardian_commitment"]), _opt(f["linked_from"]), _opt(f["actor"]),
     )).encode("utf-8")
+
+
+KIND_FIELDS = HASHED_FIELDS[2:13]
+"""The run of hashed fields (`action` … `at`) that events of one kind, written together, share."""
+
+
+def kind_body(values: Iterable[object]) -> str:
+    """The part of `fields_body` covering `KIND_FIELDS` (their values in that order): a batch joins it once per kind
+    of event, and `body_of` puts it between each event's own fields."""
+    return "\x1f".join(_when(v) if isinstance(v, dt.datetime) else _opt(v) for v in values)
+
+
+def body_of(record_id: str, subject_commitment: str, kind: str, *, valid_until: dt.datetime | None, gpc: bool,
+            request_id: str | None, evidence_commitment: str, guardian_commitment: str | None,
+            linked_from: str | None, actor: str) -> bytes:
+    """`fields_body` of an event whose `KIND_FIELDS` joined to `kind` (by `kind_body`): the same bytes, built
+    with one format instead of twenty field look-ups (a test holds the two equal)."""
+    until = "\x00" if valid_until is None else _iso_cached(valid_until)
+    flag = "\x01T" if gpc else "\x01F"
+    request = "\x00" if request_id is None else request_id
+    guardian = "\x00" if guardian_commitment is None else guardian_commitment
+    linked = "\x00" if linked_from is None else linked_from
+    return (f"{record_id}\x1f{subject_commitment}\x1f{kind}\x1f{until}\x1f{flag}\x1f{request}\x1f"
+            f"{evidence_commitment}\x1f{guardian}\x1f{linked}\x1f{actor}").encode()
 
 
 def link_hash(controller_id: str, seq: int, prev_hash: str, body: bytes) -> str:

@@ -18,6 +18,8 @@ class EventAction(StrEnum):
     GUARDIAN_GRANT = "guardian_grant"
     SUPERSEDE = "supersede"
     """A policy version needing fresh consent for the purpose took effect."""
+    ACCEPT = "accept"
+    """The person accepted the policy as a whole (LUB-ACCEPT), recorded under the purpose `WHOLE_POLICY`."""
 
 
 class ConsentStatus(StrEnum):
@@ -26,6 +28,7 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
+    ACCEPTED = "accepted"
 
 
 STATUS_AFTER: dict[EventAction, ConsentStatus] = {
@@ -35,6 +38,7 @@ STATUS_AFTER: dict[EventAction, ConsentStatus] = {
     EventAction.WITHDRAW: ConsentStatus.WITHDRAWN,
     EventAction.EXPIRE: ConsentStatus.EXPIRED,
     EventAction.SUPERSEDE: ConsentStatus.SUPERSEDED,
+    EventAction.ACCEPT: ConsentStatus.ACCEPTED,
 }
 
 
@@ -83,9 +87,12 @@ class ConsentEvent(Base):
 
 
 class ConsentState(Base):
-    """The current state per (subject, purpose): a projection of the ledger, written with each event."""
+    """The current state per (subject, purpose): a projection of the ledger, written with each event. Every event
+    rewrites its row, so on PostgreSQL 30% of each page stays free for the new version (a HOT update: no new index
+    entry; migration 0010)."""
 
     __tablename__ = "consent_states"
+    __table_args__ = ({"postgresql_with": {"fillfactor": 70}},)
 
     controller_id: Mapped[str] = mapped_column(ForeignKey("controllers.id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)

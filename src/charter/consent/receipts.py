@@ -15,7 +15,7 @@ from typing import Any
 from charter.consent.chain import iso
 from charter.consent.models import STATUS_AFTER, EventAction
 from charter.core.i18n import Lang
-from charter.policy.schema import PolicyVersion, Purpose
+from charter.policy.schema import WHOLE_POLICY, PolicyVersion, Purpose
 
 __all__ = ["RECEIPT_SCHEMA", "receipt"]
 
@@ -28,6 +28,7 @@ _EVENT_TYPE = {
     EventAction.WITHDRAW: "withdrawn",
     EventAction.EXPIRE: "expired",
     EventAction.SUPERSEDE: "invalidated",
+    EventAction.ACCEPT: "accepted",
 }
 
 
@@ -75,6 +76,12 @@ def _controller(policy: PolicyVersion | None, name: str, lang: Lang) -> dict[str
 
 
 def _purpose(purpose: Purpose | None, purpose_id: str, policy: PolicyVersion | None, lang: Lang) -> dict[str, Any]:
+    if purpose_id == WHOLE_POLICY and policy is not None:
+        # An acceptance covers the policy as a whole: name each purpose and the basis it rests on. It is not a
+        # consent to any of them (consent_type none): those resting on consent are asked one by one.
+        return {"id": WHOLE_POLICY, "whole_policy": True,
+                "purposes": [{"id": p.id, "label": p.label.get(lang), "legal_basis": p.legal_basis.value,
+                              "is_essential": p.is_essential} for p in policy.purposes]}
     if purpose is None or policy is None:
         return {"id": purpose_id}
     categories = [policy.category(c) for c in purpose.categories]

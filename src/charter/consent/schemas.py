@@ -135,3 +135,18 @@ class WithdrawIn(_In):
     method: CollectionMethod = CollectionMethod.SETTINGS
     language: Language | None = None
     evidence: EvidenceIn = Field(default_factory=EvidenceIn)
+
+
+class AcceptanceIn(_In):
+    """The person accepted the policy as a whole (LUB-ACCEPT), e.g. ticking "I have read and accept" at
+    registration: `{"channel": "web", "evidence": {"ip": "203.0.113.9"}}`. Not a consent to any purpose: purposes
+    resting on consent are still asked one by one."""
+
+    policy_version: str | None = Field(default=None, max_length=64)
+    """The version that was shown; defaults to the one in force."""
+    notice: str = Field(default="policy", pattern=NOTICE)
+    language: Language | None = None
+    method: CollectionMethod = CollectionMethod.CHECKBOX
+    channel: Channel = Channel.API
+    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    evidence: EvidenceIn = Field(default_factory=EvidenceIn)

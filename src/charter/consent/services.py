@@ -16,25 +16,26 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from charter.accounts.services import ensure_collecting
+from charter.accounts.services import collection_stopped, ensure_collecting
 from charter.audit.chain import Verification
 from charter.audit.services import AuditLog, next_event
 from charter.consent.banner import CurrentConsent, categories, choice_events
-from charter.consent.bulk import copy_rows, finish_batch, is_postgres, lock_chain, upsert_rows
+from charter.consent.bulk import copy_rows, finish_batch, is_postgres, lock_chain, unwritable, upsert_rows
 from charter.consent.chain import (
     GENESIS,
+    KIND_FIELDS,
     LedgerLink,
     ProjectedState,
+    body_of,
     commitment,
-    fields_body,
     iso,
+    kind_body,
     link_hash,
     replay,
     verify_chain,
@@ -49,7 +50,7 @@ from charter.consent.models import (
     GuardianRecord,
 )
 from charter.consent.receipts import receipt
-from charter.consent.schemas import Channel, CollectionMethod, ConsentIn, EvidenceIn, GuardianIn
+from charter.consent.schemas import AcceptanceIn, Channel, CollectionMethod, ConsentIn, EvidenceIn, GuardianIn
 from charter.consent.terms import PolicyTerms, asked_kind, offers_consent, strength
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
@@ -57,16 +58,19 @@ from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang
 from charter.core.locks import lock_controller
 from charter.core.models import Controller
-from charter.policy.schema import ConsentKind, PolicyVersion, Purpose
+from charter.policy.schema import WHOLE_POLICY, ConsentKind, PolicyVersion, Purpose
 from charter.subjects.services import REENCRYPTORS, SubjectDirectory
 
 __all__ = ["ConsentLedger", "Recorded"]
 
 _EVENT_COLUMNS = [c.name for c in ConsentEvent.__table__.columns if c.name != "id"]
+_ROW_COLUMNS = ("record_id", "controller_id", "seq", "subject_id", "salt", "subject_commitment", *KIND_FIELDS,
+                "valid_until", "gpc", "request_id", "evidence_encrypted", "evidence_commitment", "guardian_record_id",
+                "guardian_commitment", "linked_from", "actor", "erased_at", "prev_hash", "hash")
+"""The columns of a ledger row as `_append` builds it (every column of `consent_events` but the serial id)."""
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(NamedTuple):
     record_id: str
     seq: int
     subject_id: str
@@ -77,14 +81,31 @@ class Recorded:
     hash: str
 
 
-@dataclass
-class _Planned:
-    """An event checked and ready to be chained: every column but seq, prev_hash and hash."""
+class _Kind(NamedTuple):
+    """What the events of one kind in one append share: the values of `KIND_FIELDS` (action … at), checked and
+    joined into their part of the hashed body once."""
 
-    row: dict[str, Any]
-    evidence: dict[str, str]
+    values: tuple[Any, ...]
+    body: str
+    purpose: str
+    action: str
+    status: str
+
+
+class _Planned(NamedTuple):
+    """An event checked and ready to be sealed and chained."""
+
+    record_id: str
+    subject_id: str
+    kind: _Kind
+    valid_until: dt.datetime | None
+    gpc: bool
+    request_id: str | None
+    evidence: str
+    """The evidence as compact JSON (`_evidence_json`); `{}` when there is none."""
     guardian: GuardianIn | None = None
     rules_hash: str = ""
+    linked_from: str | None = None
 
 
 def _evidence_context(controller_id: str) -> str:
@@ -114,24 +135,87 @@ class ConsentLedger:
 
     def record_many(self, controller_id: str, items: Sequence[ConsentIn], terms: PolicyTerms, *, actor: str,
                     is_batch: bool = False) -> list[Recorded]:
-        """Append many events in one transaction; with `is_batch`, errors name the item (`[3].purpose`)."""
-        if any(i.action in ("grant", "guardian_grant") for i in items):
-            ensure_collecting(self.session, controller_id)  # a refusal or withdrawal is still taken (LUB-SHUTDOWN)
-        known = self.subjects.existing(controller_id, [i.subject_id for i in items])
+        """Append many events in one transaction; with `is_batch`, errors name the item (`[3].purpose`).
+
+        What events of one kind share (purpose, action, kind, policy version, notice, language, method, channel,
+        jurisdiction) is checked and prepared once per kind, so an event costs only its own fields."""
+        known = self._writable(controller_id, items)
         now = utcnow()
-        offered: dict[str, Purpose] = {}
         ids = _uuid4s(len(items))
-        plans = [self._plan(f"[{n}]." if is_batch else "", item, terms, known, offered, now=now, actor=actor,
-                            record_id=ids[n])
-                 for n, item in enumerate(items)]
+        kinds: dict[tuple[Any, ...], _Kind] = {}
+        plans: list[_Planned] = []
+        for n, item in enumerate(items):
+            if item.subject_id not in known:
+                raise NotFound("no such subject", field=f"{_at(n, is_batch)}subject_id",
+                               fix="Register the person first (POST /v1/subjects) and use the id it returns.")
+            key = (item.purpose, item.action, item.consent_kind, item.policy_version, item.notice, item.language,
+                   item.method, item.channel, item.jurisdiction)
+            guardian, rules_hash = None, ""
+            kind = kinds.get(key)
+            if kind is None:
+                kind, guardian, rules_hash = self._new_kind(_at(n, is_batch), item, terms, now)
+                kinds[key] = kind
+            elif item.guardian is not None or item.action == "guardian_grant":
+                guardian, rules_hash = self._guardian(_at(n, is_batch), item, terms)
+            valid_until = item.valid_until
+            if valid_until is not None:
+                valid_until = _utc(valid_until)
+                if valid_until <= now:
+                    raise CharterError("the consent would end before it starts",
+                                       field=f"{_at(n, is_batch)}valid_until",
+                                       fix="Give a time in the future, or leave it out for consent until withdrawn.")
+            evidence = item.evidence
+            plans.append(_Planned(ids[n], item.subject_id, kind, valid_until, evidence.gpc, evidence.request_id,
+                                  _evidence_json(evidence), guardian, rules_hash))
         return self._append(controller_id, plans, now, actor)
 
-    def _plan(self, at: str, item: ConsentIn, terms: PolicyTerms, known: set[str], offered: dict[str, Purpose],
-              *, now: dt.datetime, actor: str, record_id: str) -> _Planned:
-        if item.subject_id not in known:
-            raise NotFound("no such subject", field=f"{at}subject_id",
+    def accept(self, controller_id: str, subject_id: str, item: AcceptanceIn, terms: PolicyTerms, *, actor: str,
+               field_prefix: str = "") -> Recorded:
+        """Record that the person accepted the policy as a whole, in the version shown (LUB-ACCEPT): an `accept`
+        event under the purpose `WHOLE_POLICY`, appended, chained and receipted like every consent event, in the
+        person's history and export. It consents to nothing (consent kind `none`); after a change needing fresh
+        consent, `needs_reconsent` on its state tells the host to ask again. Mistakes name their field (after
+        `field_prefix`) and write nothing."""
+        ensure_collecting(self.session, controller_id)
+        if subject_id not in self.subjects.existing(controller_id, [subject_id]):
+            raise NotFound("no such subject", field="subject_id",
                            fix="Register the person first (POST /v1/subjects) and use the id it returns.")
-        purpose = offered.get(item.purpose) or self._offered(at, item.purpose, terms, offered)
+        at = field_prefix
+        version = terms.current if item.policy_version is None else terms.version(
+            item.policy_version, field_name=f"{at}policy_version")
+        jurisdiction = item.jurisdiction or terms.jurisdiction_codes[0]
+        if jurisdiction not in terms.jurisdiction_codes:
+            raise CharterError(f"the policy does not apply in {jurisdiction!r}", field=f"{at}jurisdiction",
+                               fix=f"Use one of: {', '.join(terms.jurisdiction_codes)}.")
+        now = utcnow()
+        kind = _kind_of(EventAction.ACCEPT.value, WHOLE_POLICY, ConsentKind.NONE.value,
+                        policy_version=version.version, policy_hash=version.content_hash, notice=item.notice,
+                        language=item.language or terms.default_language, method=item.method.value,
+                        channel=item.channel.value, jurisdiction=jurisdiction, at=now)
+        evidence = item.evidence
+        plan = _Planned(str(uuid.uuid4()), subject_id, kind, None, evidence.gpc, evidence.request_id,
+                        _evidence_json(evidence))
+        return self._append(controller_id, [plan], now, actor)[0]
+
+    def _writable(self, controller_id: str, items: Sequence[ConsentIn]) -> set[str]:
+        """The items' subject ids that are the controller's subjects; refuses a grant once the controller has stopped
+        collecting (a refusal or withdrawal is still taken: LUB-SHUTDOWN)."""
+        granting = any(i.action in _GRANTING for i in items)
+        ids = [i.subject_id for i in items]
+        connection = self.session.connection()
+        if is_postgres(connection):  # one round trip for both
+            stopped, missing = unwritable(connection, controller_id, ids)
+            if granting and stopped:
+                raise collection_stopped(controller_id)
+            return set(ids) - missing
+        if granting:
+            ensure_collecting(self.session, controller_id)
+        return self.subjects.existing(controller_id, ids)
+
+    def _new_kind(self, at: str, item: ConsentIn, terms: PolicyTerms,
+                  now: dt.datetime) -> tuple[_Kind, GuardianIn | None, str]:
+        """The checks of an item whose kind the batch has not seen yet, in the order its fields are reported."""
+        purpose = self._offered(at, item.purpose, terms)
         version = terms.current if item.policy_version is None else terms.version(
             item.policy_version, field_name=f"{at}policy_version")
         kind = self._kind(at, item, purpose.consent, asked_kind(purpose))
@@ -140,29 +224,18 @@ class ConsentLedger:
         if jurisdiction not in terms.jurisdiction_codes:
             raise CharterError(f"the policy does not apply in {jurisdiction!r}", field=f"{at}jurisdiction",
                                fix=f"Use one of: {', '.join(terms.jurisdiction_codes)}.")
-        valid_until = _utc(item.valid_until) if item.valid_until is not None else None
-        if valid_until is not None and valid_until <= now:
-            raise CharterError("the consent would end before it starts", field=f"{at}valid_until",
-                               fix="Give a time in the future, or leave it out for consent until withdrawn.")
-        language = item.language or terms.default_language
-        row = {
-            "record_id": record_id, "subject_id": item.subject_id, "action": item.action,
-            "purpose": purpose.id, "consent_kind": kind.value, "policy_version": version.version,
-            "policy_hash": version.content_hash, "notice": item.notice, "language": language,
-            "method": item.method.value, "channel": item.channel.value, "jurisdiction": jurisdiction,
-            "at": now, "valid_until": valid_until, "gpc": item.evidence.gpc,
-            "request_id": item.evidence.request_id, "guardian_record_id": None, "linked_from": None, "actor": actor,
-        }
-        return _Planned(row, _evidence_of(item.evidence), guardian, rules_hash)
+        return _kind_of(item.action, purpose.id, kind.value, policy_version=version.version,
+                        policy_hash=version.content_hash, notice=item.notice,
+                        language=item.language or terms.default_language, method=item.method.value,
+                        channel=item.channel.value, jurisdiction=jurisdiction, at=now), guardian, rules_hash
 
     @staticmethod
-    def _offered(at: str, purpose_id: str, terms: PolicyTerms, offered: dict[str, Purpose]) -> Purpose:
+    def _offered(at: str, purpose_id: str, terms: PolicyTerms) -> Purpose:
         purpose = terms.purpose(purpose_id, field_name=f"{at}purpose")
         if not offers_consent(purpose):
             raise CharterError(
                 f"the policy asks no consent for purpose {purpose.id!r}: it rests on {purpose.legal_basis.value}",
                 field=f"{at}purpose", fix="Record consent only for purposes the policy offers a choice for.")
-        offered[purpose_id] = purpose
         return purpose
 
     @staticmethod
@@ -209,8 +282,7 @@ class ConsentLedger:
         if not plans:
             return []
         guardians: list[dict[str, Any]] = []
-        rows = self._sealed(controller_id, plans, guardians)  # before any lock: concurrent appends overlap here
-        bodies = [fields_body(row) for row in rows]
+        sealed = self._sealed(controller_id, plans, actor, guardians)  # before any lock: concurrent appends overlap
         connection = self.session.connection()
         fast = is_postgres(connection)
         if fast:
@@ -220,19 +292,32 @@ class ConsentLedger:
             head = self._lock_head(controller_id)
             seq, prev = head.seq, head.hash
         first = seq + 1
-        for row, body in zip(rows, bodies, strict=True):  # under the lock: only the chain itself
-            seq += 1
-            row["controller_id"], row["seq"], row["prev_hash"] = controller_id, seq, prev
-            row["hash"] = prev = link_hash(controller_id, seq, prev, body)
-        copy_rows(connection, GuardianRecord, guardians)
-        copy_rows(connection, ConsentEvent, rows)
+        rows: list[tuple[Any, ...]] = []
+        done: list[Recorded] = []
+        latest: dict[tuple[str, str], int] = {}
         actions: dict[str, int] = {}
-        for row in rows:
-            actions[row["action"]] = actions.get(row["action"], 0) + 1
+        for plan, (salt, subject_c, evidence_e, evidence_c, guardian_id, guardian_c, body) in zip(
+                plans, sealed, strict=True):  # under the lock: only the chain itself
+            seq += 1
+            hash_ = link_hash(controller_id, seq, prev, body)
+            kind = plan.kind
+            rows.append((plan.record_id, controller_id, seq, plan.subject_id, salt, subject_c, *kind.values,
+                         plan.valid_until, plan.gpc, plan.request_id, evidence_e, evidence_c, guardian_id,
+                         guardian_c, plan.linked_from, actor, None, prev, hash_))
+            done.append(Recorded(plan.record_id, seq, plan.subject_id, kind.purpose, kind.action, kind.status, now,
+                                 hash_))
+            latest[plan.subject_id, kind.purpose] = seq
+            actions[kind.action] = actions.get(kind.action, 0) + 1
+            prev = hash_
+        if guardians:
+            copy_rows(connection, GuardianRecord, list(guardians[0]), [tuple(g.values()) for g in guardians])
+        copy_rows(connection, ConsentEvent, _ROW_COLUMNS, rows)
         target = f"consent_ledger:{controller_id}:{first}-{seq}"
         data = {"events": len(rows), "first_seq": first, "last_seq": seq, "head": prev, "actions": actions}
         if fast:
-            finish_batch(connection, controller_id, first, seq, head_hash=prev, audit=next_event(
+            superseded = sorted(set(range(first, seq + 1)).difference(latest.values())) if len(latest) < len(
+                rows) else []
+            finish_batch(connection, controller_id, first, seq, superseded, head_hash=prev, audit=next_event(
                 controller_id, audit_seq, audit_hash, actor=actor, action="consent.recorded", target=target,
                 data=data))
             # The ORM did not see those writes: forget any copy of the two heads this session holds.
@@ -241,39 +326,40 @@ class ConsentLedger:
                 if held is not None:
                     self.session.expire(held)
         else:
-            self._project(controller_id, rows)
+            by_seq = {row[2]: row for row in rows}
+            self._project(controller_id, [dict(zip(_ROW_COLUMNS, by_seq[s], strict=True)) for s in latest.values()])
             head.seq, head.hash = seq, prev
             self.audit.record(controller_id, actor=actor, action="consent.recorded", target=target, data=data)
-        self.subjects.mark_changed(controller_id, *sorted({r["subject_id"] for r in rows}), persist=False)
-        return [Recorded(r["record_id"], r["seq"], r["subject_id"], r["purpose"], r["action"],
-                         _STATUS_OF[r["action"]], now, r["hash"]) for r in rows]
+        self.subjects.mark_changed(controller_id, *sorted({subject for subject, _purpose in latest}), persist=False)
+        return done
 
-    def _sealed(self, controller_id: str, plans: Sequence[_Planned],
-                guardians: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows with their salts, commitments and encrypted evidence (and guardian records, if any)."""
+    def _sealed(self, controller_id: str, plans: Sequence[_Planned], actor: str,
+                guardians: list[dict[str, Any]]) -> list[list[Any]]:
+        """Per plan: its salt, subject commitment, encrypted evidence, evidence commitment, guardian record id and
+        commitment (appending the guardian records to `guardians`), and the bytes its hash covers (`fields_body`)."""
         salts = os.urandom(16 * len(plans)).hex()
-        rows, clear, encrypted_at = [], [], []
+        out: list[list[Any]] = []
+        clear: list[str] = []
+        encrypted_at: list[int] = []
         for n, plan in enumerate(plans):
-            row = plan.row
-            row["salt"] = salt = salts[32 * n:32 * n + 32]
-            row["subject_commitment"] = commitment(salt, "subject", row["subject_id"])
-            # Keys in a fixed order (ip, user_agent) by construction, so the text committed to is canonical.
-            evidence = _compact_json(plan.evidence)
-            row["evidence_commitment"] = commitment(salt, "evidence", evidence)
-            row["evidence_encrypted"] = None
-            if plan.evidence:
+            salt = salts[32 * n:32 * n + 32]
+            subject_c = commitment(salt, "subject", plan.subject_id)
+            evidence = plan.evidence
+            evidence_c = commitment(salt, "evidence", evidence)
+            if evidence != "{}":
                 clear.append(evidence)
                 encrypted_at.append(n)
-            row["erased_at"] = None
-            row["guardian_commitment"] = None
+            guardian_id = guardian_c = None
             if plan.guardian is not None:
-                row["guardian_record_id"], row["guardian_commitment"] = self._guardian_row(
-                    controller_id, row["subject_id"], salt, plan, guardians)
-            rows.append(row)
+                guardian_id, guardian_c = self._guardian_row(controller_id, plan.subject_id, salt, plan, guardians)
+            out.append([salt, subject_c, None, evidence_c, guardian_id, guardian_c, body_of(
+                plan.record_id, subject_c, plan.kind.body, valid_until=plan.valid_until, gpc=plan.gpc,
+                request_id=plan.request_id, evidence_commitment=evidence_c, guardian_commitment=guardian_c,
+                linked_from=plan.linked_from, actor=actor)])
         for n, token in zip(encrypted_at, self.keyring.encrypt_many(clear, _evidence_context(controller_id)),
                             strict=True):
-            rows[n]["evidence_encrypted"] = token
-        return rows
+            out[n][2] = token
+        return out
 
     def _guardian_row(self, controller_id: str, subject_id: str, salt: str, plan: _Planned,
                       guardians: list[dict[str, Any]]) -> tuple[str, str]:
@@ -294,10 +380,8 @@ class ConsentLedger:
         return record_id, digest
 
     def _project(self, controller_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        latest: dict[tuple[str, str], Mapping[str, Any]] = {}
-        for row in rows:
-            latest[row["subject_id"], row["purpose"]] = row
-        states = [_state_row(controller_id, row) for _key, row in sorted(latest.items())]
+        """Upsert the state each row (the last event of its subject and purpose in the batch) leaves."""
+        states = sorted((_state_row(controller_id, row) for row in rows), key=lambda s: (s["subject_id"], s["purpose"]))
         keys = ("controller_id", "subject_id", "purpose")
         upsert_rows(self.session.connection(), ConsentState, states, keys)
 
@@ -305,15 +389,13 @@ class ConsentLedger:
                       terms: PolicyTerms, *, actor: str) -> list[Recorded]:
         """Events Charter writes itself (expiry, supersession) for the given current states."""
         now = utcnow()
-        plans = [_Planned({
-            "record_id": str(uuid.uuid4()), "subject_id": state.subject_id, "action": action.value,
-            "purpose": state.purpose, "consent_kind": state.consent_kind,
-            "policy_version": terms.current.version, "policy_hash": terms.current.content_hash,
-            "notice": f"policy:{terms.current.version}", "language": Lang.parse(terms.in_force.languages[0]).value,
-            "method": CollectionMethod.SYSTEM.value, "channel": Channel.API.value,
-            "jurisdiction": terms.in_force.jurisdictions[0].value, "at": now, "valid_until": None, "gpc": state.gpc,
-            "request_id": None, "guardian_record_id": None, "linked_from": None, "actor": actor}, {})
-            for state, action in events]
+        language = Lang.parse(terms.in_force.languages[0]).value
+        jurisdiction = terms.in_force.jurisdictions[0].value
+        plans = [_Planned(str(uuid.uuid4()), state.subject_id, _kind_of(
+            action.value, state.purpose, state.consent_kind, policy_version=terms.current.version,
+            policy_hash=terms.current.content_hash, notice=f"policy:{terms.current.version}", language=language,
+            method=CollectionMethod.SYSTEM.value, channel=Channel.API.value, jurisdiction=jurisdiction, at=now),
+            None, state.gpc, None, "{}") for state, action in events]
         return self._append(controller_id, plans, now, actor)
 
     # --- reading ---------------------------------------------------------------------------------------------
@@ -452,14 +534,13 @@ class ConsentLedger:
         events = choice_events(terms, self.current(controller_id, subject.id), choices, gpc=evidence.gpc)
         now = utcnow()
         purposes = terms.purposes
-        plans = [_Planned({
-            "record_id": str(uuid.uuid4()), "subject_id": subject.id, "action": action.value, "purpose": purpose_id,
-            "consent_kind": asked_kind(purposes[purpose_id]).value, "policy_version": terms.current.version,
-            "policy_hash": terms.current.content_hash, "notice": "banner", "language": language,
-            "method": (CollectionMethod.GPC if forced else CollectionMethod.BUTTON).value,
-            "channel": Channel.BANNER.value, "jurisdiction": terms.in_force.jurisdictions[0].value, "at": now,
-            "valid_until": None, "gpc": evidence.gpc, "request_id": evidence.request_id,
-            "guardian_record_id": None, "linked_from": None, "actor": actor}, _evidence_of(evidence))
+        jurisdiction = terms.in_force.jurisdictions[0].value
+        evidence_json = _evidence_json(evidence)
+        plans = [_Planned(str(uuid.uuid4()), subject.id, _kind_of(
+            action.value, purpose_id, asked_kind(purposes[purpose_id]).value, policy_version=terms.current.version,
+            policy_hash=terms.current.content_hash, notice="banner", language=language,
+            method=(CollectionMethod.GPC if forced else CollectionMethod.BUTTON).value, channel=Channel.BANNER.value,
+            jurisdiction=jurisdiction, at=now), None, evidence.gpc, evidence.request_id, evidence_json)
             for purpose_id, action, forced in events]
         return subject.id, self._append(controller_id, plans, now, actor)
 
@@ -480,14 +561,13 @@ class ConsentLedger:
         carried = [s for s in self.states(controller_id, visitor)
                    if s.status in _CARRIED and s.seq > own.get(s.purpose, 0) and s.purpose in terms.purposes]
         now = utcnow()
-        plans = [_Planned({
-            "record_id": str(uuid.uuid4()), "subject_id": subject_id, "action": _CARRIED[s.status].value,
-            "purpose": s.purpose, "consent_kind": s.consent_kind, "policy_version": s.policy_version,
-            "policy_hash": s.policy_hash, "notice": "banner", "language": Lang.parse(terms.in_force.languages[0]).value,
-            "method": CollectionMethod.LINK.value, "channel": Channel.BANNER.value,
-            "jurisdiction": terms.in_force.jurisdictions[0].value, "at": now, "valid_until": s.valid_until,
-            "gpc": s.gpc, "request_id": None, "guardian_record_id": None, "linked_from": s.record_id,
-            "actor": actor}, {}) for s in carried]
+        language = Lang.parse(terms.in_force.languages[0]).value
+        jurisdiction = terms.in_force.jurisdictions[0].value
+        plans = [_Planned(str(uuid.uuid4()), subject_id, _kind_of(
+            _CARRIED[s.status].value, s.purpose, s.consent_kind, policy_version=s.policy_version,
+            policy_hash=s.policy_hash, notice="banner", language=language, method=CollectionMethod.LINK.value,
+            channel=Channel.BANNER.value, jurisdiction=jurisdiction, at=now), s.valid_until, s.gpc, None, "{}",
+            linked_from=s.record_id) for s in carried]
         return self._append(controller_id, plans, now, actor)
 
 
@@ -496,8 +576,35 @@ _CARRIED = {ConsentStatus.GRANTED.value: EventAction.GRANT, ConsentStatus.REFUSE
             ConsentStatus.WITHDRAWN.value: EventAction.WITHDRAW}
 
 
-_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-"""`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` without building an encoder per call."""
+_GRANTING = frozenset({EventAction.GRANT.value, EventAction.GUARDIAN_GRANT.value})
+
+
+def _at(n: int, is_batch: bool) -> str:
+    """Where an item's field is, in an error: `[3].` in a batch, nothing for a single event."""
+    return f"[{n}]." if is_batch else ""
+
+
+def _kind_of(action: str, purpose: str, consent_kind: str, *, policy_version: str, policy_hash: str, notice: str,
+             language: str, method: str, channel: str, jurisdiction: str, at: dt.datetime) -> _Kind:
+    values = (action, purpose, consent_kind, policy_version, policy_hash, notice, language, method, channel,
+              jurisdiction, at)
+    return _Kind(values, kind_body(values), purpose, action, _STATUS_OF[action])
+
+
+_string = json.encoder.encode_basestring
+"""A JSON string literal, non-ASCII kept (as `json.dumps(..., ensure_ascii=False)` writes it)."""
+
+
+def _evidence_json(evidence: EvidenceIn) -> str:
+    """The evidence kept (IP, user agent) as the compact JSON its commitment covers and its encryption holds:
+    `json.dumps({"ip": …, "user_agent": …}, separators=(",", ":"), ensure_ascii=False)` with absent values left out
+    and the keys in that order; `{}` when there is none."""
+    ip, agent = evidence.ip, evidence.user_agent
+    if agent:
+        if ip is None:
+            return f'{{"user_agent":{_string(agent)}}}'
+        return f'{{"ip":{_string(ip)},"user_agent":{_string(agent)}}}'
+    return "{}" if ip is None else f'{{"ip":{_string(ip)}}}'
 
 
 def _uuid4s(count: int) -> list[str]:
@@ -507,15 +614,6 @@ def _uuid4s(count: int) -> list[str]:
     for n in range(0, 32 * count, 32):
         h = raw[n:n + 32]
         out.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
-    return out
-
-
-def _evidence_of(evidence: EvidenceIn) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if evidence.ip is not None:
-        out["ip"] = str(evidence.ip)
-    if evidence.user_agent:
-        out["user_agent"] = evidence.user_agent
     return out
 
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang
 from charter.policy.diff import Materiality, diff_policies
-from charter.policy.schema import ConsentKind, CookieCategory, LegalBasis, PolicyVersion, Purpose
+from charter.policy.schema import WHOLE_POLICY, ConsentKind, CookieCategory, LegalBasis, PolicyVersion, Purpose
 
 __all__ = ["PolicyTerms", "VersionRef", "offers_consent", "policy_terms", "strength"]
 
@@ -64,7 +64,9 @@ class PolicyTerms:
     ordinals: Mapping[str, int]
     """Content hash → ordinal."""
     required_ordinal: Mapping[str, int]
-    """Purpose id → the ordinal of the latest version in force that asked for fresh consent for it."""
+    """Purpose id → the ordinal of the latest version in force that asked for fresh consent for it; under
+    `WHOLE_POLICY`, of the latest that asked for the policy to be accepted again (any change needing fresh
+    consent)."""
     reconsent_rules: Mapping[str, str] = field(default_factory=dict)
     """Purpose id → why fresh consent was asked (the diff's rule), for the host and the banner."""
     next_change: dt.date | None = None
@@ -122,7 +124,9 @@ def policy_terms(published: Sequence[tuple[PolicyVersion, str]], today: dt.date)
     for n in range(1, current + 1):
         for change in diff_policies(policies[n - 1], policies[n]).changes:
             if change.materiality is Materiality.NEEDS_FRESH_CONSENT:
-                for purpose_id in change.purposes:
+                # Any change needing fresh consent also asks for the policy to be accepted again as a whole
+                # (LUB-ACCEPT); one naming no purpose asks only that.
+                for purpose_id in (*change.purposes, WHOLE_POLICY):
                     if required.get(purpose_id) != n:
                         required[purpose_id], rules[purpose_id] = n, change.rule
     later = [ref.effective for ref in refs[current + 1:]]

@@ -16,6 +16,7 @@ from charter.jurisdictions import RequestKind, refusal_grounds
 from charter.policy.catalogue import CATALOGUE, family_of, promises_of
 from charter.policy.loader import LoadedPolicy, PolicyFileError, Problem, load_policy_file
 from charter.policy.schema import (
+    WHOLE_POLICY,
     ConsentKind,
     CrossBorderBasis,
     JurisdictionCode,
@@ -77,6 +78,12 @@ def _id_lists(policy: PolicyVersion) -> tuple[tuple[str, Sequence[_HasId]], ...]
 
 
 def check_unique_ids(loaded: LoadedPolicy) -> Iterator[Problem]:
+    for index, purpose in enumerate(loaded.policy.purposes):
+        if purpose.id == WHOLE_POLICY:
+            yield _problem(loaded, f"purposes[{index}].id",
+                           f"the id `{WHOLE_POLICY}` is reserved: the consent ledger records acceptance of the policy "
+                           "as a whole under it (LUB-ACCEPT)",
+                           f"name the purpose after what it does, e.g. `{WHOLE_POLICY}_updates`")
     for name, items in _id_lists(loaded.policy):
         first: dict[str, int] = {}
         for index, item in enumerate(items):

@@ -186,7 +186,12 @@ REGISTRY: dict[str, Enforcement] = {
         _P,
         "every consent records the exact policy version and content hash, and a consent under a version older than "
         f"a material change is denied as needs_reconsent (tests: tests/policy/test_hashing.py, {_T_CONSENTS}); "
-        f"acceptance of the statement as a whole at registration: {_CENTRE}",
+        "registration records acceptance of the policy as a whole, version and hash, in the ledger (`acceptance` "
+        "on POST /v1/subjects, SDK register(accept_policy=…)): appended, receipted, in the history and the access "
+        "export, consenting to no purpose; after a change needing fresh consent its state says needs_reconsent and "
+        "the new acceptance is appended (POST /v1/subjects/{id}/acceptance, SDK needs_acceptance and "
+        f"accept_policy; tests: {_T_CONSENTS}, tests/sdk/test_client.py); refusing registration or login without "
+        "it, and sending it: the Lubpur platform (examples/lubpur does not send its acceptances yet)",
     ),
     "LUB-ACCOUNT-SECURITY": Enforcement(
         _P, f"suspension and unsuspension, audited, deny non-essential processing (tests: {_T_DECISIONS}, "

@@ -24,6 +24,10 @@ _CATEGORY_ID = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 _PROMISE_ID = r"^(LUB|LAN)-[A-Z0-9-]+$"
 _REGION = r"^[A-Z]{2}$"
 
+WHOLE_POLICY = "policy"
+"""Not a purpose: the consent ledger records acceptance of the policy as a whole (LUB-ACCEPT) under this name, so no
+purpose may take it (`charter policy check` refuses it)."""
+
 
 def _non_blank_text(value: Text) -> Text:
     for lang, s in (("zh", value.zh), ("en", value.en)):

@@ -12,6 +12,7 @@ import httpx
 
 from charter.decisions.core import Decision, Question
 from charter.decisions.decider import Decider
+from charter.policy.schema import WHOLE_POLICY
 from charter.requests.verification import mint_assertion
 from charter.sdk.source import HttpDecisionSource
 
@@ -32,14 +33,6 @@ class CharterAPIError(Exception):
 
 
 @dataclass(frozen=True)
-class Registration:
-    subject_id: str
-    created: bool
-    is_minor: bool
-    needs_guardian: bool
-
-
-@dataclass(frozen=True)
 class ConsentRecord:
     record_id: str
     seq: int
@@ -49,6 +42,26 @@ class ConsentRecord:
     status: str
     at: str
     hash: str
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> ConsentRecord:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Registration:
+    subject_id: str
+    created: bool
+    is_minor: bool
+    needs_guardian: bool
+    acceptance: ConsentRecord | None = None
+    """The ledger record of the person's acceptance of the policy, when `accept_policy` was given."""
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Registration:
+        accepted = data.get("acceptance")
+        return cls(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"],
+                   ConsentRecord.of(accepted) if accepted else None)
 
 
 @dataclass(frozen=True)
@@ -124,18 +137,48 @@ class Client:
     # --- people ---------------------------------------------------------------------------------------------
 
     def register(self, *, email: str | None = None, phone: str | None = None, account_id: str | None = None,
-                 birth_date: str | dt.date | None = None, age_band: str | None = None) -> Registration:
-        """Find or create the person by the identities given; record their age when the service may have minors.
+                 birth_date: str | dt.date | None = None, age_band: str | None = None,
+                 accept_policy: bool | dict[str, Any] = False) -> Registration:
+        """Find or create the person by the identities given; record their age when the service may have minors,
+        and, with `accept_policy`, that they accepted the policy to register (LUB-ACCEPT): `True` for the version
+        in force, or the fields of `AcceptanceIn` (policy_version shown, channel, method, notice, language,
+        evidence).
 
         >>> charter.register(email="wang@example.com", birth_date="2012-03-01").needs_guardian
         True
+        >>> charter.register(email="li@example.com", accept_policy={"channel": "web", "policy_version": "2023-05",
+        ...                                                         "evidence": {"ip": "203.0.113.9"}}).acceptance
+        ConsentRecord(record_id='…', purpose='policy', action='accept', status='accepted', …)
         """
         identities = [{"kind": k, "value": v} for k, v in
                       (("email", email), ("phone", phone), ("account_id", account_id)) if v is not None]
-        body = _drop_none({"identities": identities, "age_band": age_band,
+        acceptance = (dict(accept_policy) if isinstance(accept_policy, dict) else {}) if accept_policy else None
+        body = _drop_none({"identities": identities, "age_band": age_band, "acceptance": acceptance,
                            "birth_date": birth_date.isoformat() if isinstance(birth_date, dt.date) else birth_date})
-        data = self.request("POST", "/v1/subjects", json=body)
-        return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
+        registration = Registration.of(self.request("POST", "/v1/subjects", json=body))
+        if registration.acceptance is not None:
+            self._forget(registration.subject_id)
+        return registration
+
+    def accept_policy(self, subject_id: str, **fields: Any) -> ConsentRecord:
+        """Record that the person accepted the policy as a whole (LUB-ACCEPT), e.g. again after a change that asks
+        for it (`needs_acceptance`); `fields` are those of `AcceptanceIn` (policy_version shown, channel, method,
+        notice, language, evidence). It consents to no purpose: those are asked one by one.
+
+        >>> charter.accept_policy(subject_id, policy_version="2024-01", channel="web")
+        """
+        data = self.request("POST", f"/v1/subjects/{subject_id}/acceptance", json=_drop_none(fields))
+        self._forget(subject_id)
+        return ConsentRecord.of(data)
+
+    def needs_acceptance(self, subject_id: str) -> bool:
+        """Whether to ask the person to accept the policy: they never did, or a change since asks for it again.
+
+        >>> if charter.needs_acceptance(user.charter_subject_id): return redirect("/accept-policy")
+        """
+        states = self.consents(subject_id)["consents"]
+        accepted = next((s for s in states if s["purpose"] == WHOLE_POLICY and s["status"] == "accepted"), None)
+        return accepted is None or bool(accepted["needs_reconsent"])
 
     def identify(self, identities: Sequence[tuple[str, str]]) -> Registration:
         """Find the person by the first identity (or create them) and link every other one to them: how a host
@@ -146,7 +189,7 @@ class Client:
         """
         data = self.request("POST", "/v1/subjects",
                             json={"identities": [{"kind": k, "value": v} for k, v in identities]})
-        return Registration(data["subject_id"], data["created"], data["is_minor"], data["needs_guardian"])
+        return Registration.of(data)
 
     def link_visitor(self, subject_id: str, visitor_id: str) -> list[str]:
         """At login: carry the banner choices of this browser (its `charter_consent` cookie) to the account.
@@ -197,7 +240,7 @@ class Client:
         data = self.request("POST", "/v1/consents",
                             json=_drop_none({"subject_id": subject_id, "purpose": purpose, "action": action, **fields}))
         self._forget(subject_id)
-        return ConsentRecord(**{k: data[k] for k in ConsentRecord.__dataclass_fields__})
+        return ConsentRecord.of(data)
 
     def withdraw(self, subject_id: str, purpose: str, **fields: Any) -> ConsentRecord:
         """Withdraw consent in one call: it takes effect in the next decision; history is kept (PIPL art. 15).

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
 from charter.consent.chain import iso
-from charter.consent.models import ConsentEvent, ConsentState
+from charter.consent.models import ConsentEvent, ConsentState, ConsentStatus
 from charter.consent.schemas import ConsentIn
 from charter.consent.services import ConsentLedger, Recorded
 from charter.consent.terms import PolicyTerms
@@ -40,7 +40,11 @@ def state_json(s: ConsentState, terms: PolicyTerms) -> dict[str, Any]:
     return {"purpose": s.purpose, "status": s.status, "consent_kind": s.consent_kind,
             "policy_version": s.policy_version, "policy_hash": s.policy_hash, "record_id": s.record_id,
             "at": iso(s.at), "valid_until": iso(s.valid_until), "by_guardian": s.by_guardian, "gpc": s.gpc,
-            "needs_reconsent": s.status == "granted" and terms.needs_reconsent(s.purpose, s.policy_hash)}
+            "needs_reconsent": s.status in _COUNTING and terms.needs_reconsent(s.purpose, s.policy_hash)}
+
+
+_COUNTING = frozenset({ConsentStatus.GRANTED.value, ConsentStatus.ACCEPTED.value})
+"""States a later policy change can make outdated: a consent given, or the policy accepted."""
 
 
 def event_json(e: ConsentEvent) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Subjects over HTTP: registration (with the age check for minors), their consents, what an embedded decider
-needs to know of them, restriction and suspension, and linking a banner visitor at login."""
+"""Subjects over HTTP: registration (with the age check for minors and, when given, the acceptance of the policy),
+their consents, what an embedded decider needs to know of them, restriction and suspension, and linking a banner
+visitor at login."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from charter.consent.schemas import AcceptanceIn
 from charter.consent.services import ConsentLedger
 from charter.core.errors import CharterError, Forbidden
 from charter.decisions.core import CompiledPolicy
@@ -16,7 +18,7 @@ from charter.decisions.services import subject_state
 from charter.subjects.age import is_minor, latest_birth_of
 from charter.subjects.normalise import normalise, parse_kind
 from charter.subjects.services import SubjectDirectory
-from charter.web.api.consents import event_json, state_json
+from charter.web.api.consents import event_json, recorded_json, state_json
 from charter.web.deps import CollectingKey, DbSession, DeciderDep, KeyringDep, SecretKey
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
@@ -39,6 +41,8 @@ class SubjectIn(_In):
     identities: list[IdentityIn] = Field(min_length=1, max_length=10)
     birth_date: str | None = Field(default=None, max_length=32)
     age_band: str | None = Field(default=None, max_length=16)
+    acceptance: AcceptanceIn | None = None
+    """The person accepted the policy as a whole to register (LUB-ACCEPT): recorded in the consent ledger."""
 
 
 class SubjectOut(BaseModel):
@@ -47,6 +51,8 @@ class SubjectOut(BaseModel):
     is_minor: bool
     needs_guardian: bool
     """The person is under the threshold and no guardian consent is on record yet."""
+    acceptance: dict[str, Any] | None = None
+    """The ledger record of the acceptance, when one was given."""
 
 
 class ReasonIn(_In):
@@ -93,9 +99,24 @@ def register(body: SubjectIn, *, response: Response, session: DbSession, key: Co
                                    actor=f"api_key:{key.key_id}")
     if found is not None:
         response.status_code = 200
-    has_guardian = ConsentLedger(session, keyring).has_guardian(cid, subject.id)
+    ledger = ConsentLedger(session, keyring)
+    accepted = None if body.acceptance is None else ledger.accept(
+        cid, subject.id, body.acceptance, compiled.terms, actor=f"api_key:{key.key_id}", field_prefix="acceptance.")
+    has_guardian = ledger.has_guardian(cid, subject.id)
     return SubjectOut(subject_id=subject.id, created=found is None, is_minor=minor,
-                      needs_guardian=minor and not has_guardian and not compiled.refuses_minors)
+                      needs_guardian=minor and not has_guardian and not compiled.refuses_minors,
+                      acceptance=recorded_json(accepted) if accepted is not None else None)
+
+
+@router.post("/{subject_id}/acceptance", status_code=201)
+def accept(subject_id: str, body: AcceptanceIn, *, session: DbSession, key: CollectingKey, keyring: KeyringDep,
+           decider: DeciderDep) -> dict[str, Any]:
+    """The person accepted the policy as a whole (LUB-ACCEPT), e.g. again after a change: their state for
+    `policy` in `GET /v1/subjects/{id}/consents` says `needs_reconsent` until they do. Appended, never rewritten."""
+    terms = decider.policy(key.controller_id).terms
+    done = ConsentLedger(session, keyring).accept(key.controller_id, subject_id, body, terms,
+                                                  actor=f"api_key:{key.key_id}")
+    return recorded_json(done)
 
 
 @router.get("/{subject_id}/consents")
