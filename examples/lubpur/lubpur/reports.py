@@ -195,8 +195,15 @@ class ReportDelivery:
                 is_significant=False)
         elif row.kind == "login" and row.payload.get("succeeded") and row.payload.get("visitor_id"):
             self.link.client.link_visitor(subject_id, row.payload["visitor_id"])
-        # "policy_acceptance" is the registration itself (done by `_subject_id`); a login without a banner
-        # cookie has nothing to tell Charter (Lubpur's `login_records` are the record, in the data map).
+        elif row.kind == "policy_acceptance":
+            # LUB-ACCEPT: ticking "I have read and accept" at registration (or again after a change), in the ledger.
+            p = row.payload
+            self.link.client.accept_policy(
+                subject_id, policy_version=p.get("policy_version"), channel="web",
+                method=METHODS.get(p.get("method", ""), ("checkbox", "web"))[0],
+                language="zh-CN" if p.get("lang", "zh") == "zh" else "en",
+                evidence=_evidence(p.get("ip", ""), p.get("user_agent", ""), f"lubpur-acceptance-{row.id}"))
+        # A login without a banner cookie has nothing to tell Charter (Lubpur's `login_records` are the record).
 
 
 EXPLANATIONS = {

@@ -183,15 +183,16 @@ REGISTRY: dict[str, Enforcement] = {
     ),
     # Lubpur
     "LUB-ACCEPT": Enforcement(
-        _P,
+        _E,
         "every consent records the exact policy version and content hash, and a consent under a version older than "
         f"a material change is denied as needs_reconsent (tests: tests/policy/test_hashing.py, {_T_CONSENTS}); "
         "registration records acceptance of the policy as a whole, version and hash, in the ledger (`acceptance` "
         "on POST /v1/subjects, SDK register(accept_policy=…)): appended, receipted, in the history and the access "
         "export, consenting to no purpose; after a change needing fresh consent its state says needs_reconsent and "
         "the new acceptance is appended (POST /v1/subjects/{id}/acceptance, SDK needs_acceptance and "
-        f"accept_policy; tests: {_T_CONSENTS}, tests/sdk/test_client.py); refusing registration or login without "
-        "it, and sending it: the Lubpur platform (examples/lubpur does not send its acceptances yet)",
+        f"accept_policy; tests: {_T_CONSENTS}, tests/sdk/test_client.py); the Lubpur platform refuses "
+        "registration without it, asks again after a change, and sends each acceptance to the ledger (tests: "
+        "tests/examples/lubpur/test_accounts.py, tests/examples/lubpur/test_charter_privacy.py)",
     ),
     "LUB-ACCOUNT-SECURITY": Enforcement(
         _P, f"suspension and unsuspension, audited, deny non-essential processing (tests: {_T_DECISIONS}, "

@@ -100,8 +100,10 @@ def test_registration_and_choices_land_in_charters_ledger(browser_client: TestCl
     assert user.charter_subject_id
     assert sdk.register(email=form["email"]).subject_id == user.charter_subject_id
     history = sdk.consents(user.charter_subject_id, history=True)["history"]
-    assert [(e["purpose"], e["action"], e["policy_version"]) for e in history] == [
-        ("personalisation", "grant", POLICY.version)]
+    # LUB-ACCEPT: the ticked "I have read and accept" is in the ledger too, for the version shown.
+    assert sorted((e["purpose"], e["action"], e["policy_version"]) for e in history) == [
+        ("personalisation", "grant", POLICY.version), ("policy", "accept", POLICY.version)]
+    assert not sdk.needs_acceptance(user.charter_subject_id)
     assert count(db, ConsentChoice, ConsentChoice.user_id == user.id, ConsentChoice.reported_at.is_(None)) == 0
 
     page = browser_client.get("/me/privacy")
@@ -110,7 +112,7 @@ def test_registration_and_choices_land_in_charters_ledger(browser_client: TestCl
     decision = sdk.decide(user.charter_subject_id, "personalisation")
     assert (decision.allowed, decision.reasons) == (False, ("consent_withdrawn",))
     history = sdk.consents(user.charter_subject_id, history=True)["history"]
-    assert [e["action"] for e in history] == ["grant", "withdraw"]
+    assert [e["action"] for e in history if e["purpose"] == "personalisation"] == ["grant", "withdraw"]
 
 
 def test_recommendations_are_charters_decision_and_recorded_as_automated(browser_client: TestClient, db: Session,
