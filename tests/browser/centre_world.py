@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyotp
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.core.crypto import Keyring
 from charter.core.settings import Settings
 from charter.datamap.services import DataMapStore
 from charter.devmail import DevMail
+from charter.outbox.models import OutboxMessage
 from charter.requests.staff import StaffDesk
 from tests.connectors.shop_tables import HASH_KEY, shop_database
 from tests.factories import StaffAccount
@@ -31,6 +33,8 @@ class Live:
     url: str
     mail: DevMail
     shop_url: str
+    sessions: sessionmaker[Session]
+    """The live app's own database sessions."""
 
 
 @contextmanager
@@ -54,7 +58,7 @@ def serve_live(settings: Settings, tmp_path_factory: Any) -> Iterator[Live]:
                 else:
                     os.environ[key] = value
         with live_server(app, port) as url:
-            yield Live(url, mail, shop_url)
+            yield Live(url, mail, shop_url, app.state.sessions)
         app.state.engine.dispose()
 
 
@@ -69,10 +73,18 @@ def world(sessions: sessionmaker[Session], keyring: Keyring, live: Live, *, need
     return cid
 
 
-def code_for(mail: DevMail, address: str) -> str:
+def code_for(live: Live, address: str, controller_id: str) -> str:
+    """The code in the newest sign-in message this controller sent to `address`, as DevMail received it. Matched
+    by its Message-ID (the outbox message's id): the sender also delivers other tests' queued mail to DevMail."""
     for _ in range(100):
-        for message in reversed(mail.messages):
-            if address in message.rcpt_tos:
+        with live.sessions() as s:
+            ids = s.execute(select(OutboxMessage.id).where(OutboxMessage.controller_id == controller_id,
+                                                           OutboxMessage.template == "verification_code")
+                            .order_by(OutboxMessage.created_at.desc())).scalars().all()
+        wanted = [f"<{i}@" for i in ids]
+        for message in reversed(live.mail.messages):
+            message_id = message.header("Message-ID") or ""
+            if address in message.rcpt_tos and any(message_id.startswith(w) for w in wanted[:1]):
                 found = re.search(r"(?<!\d)\d{6}(?!\d)", message.text)
                 if found:
                     return found.group(0)
@@ -93,7 +105,7 @@ def person_signs_in(page: Any, live: Live, cid: str, identity: str = ANN_EMAIL, 
     page.fill("input[name=identity]", identity)
     page.click("main button[type=submit]")
     page.wait_for_url("**/sign-in/code")
-    page.fill("input[name=code]", code_for(live.mail, identity))
+    page.fill("input[name=code]", code_for(live, identity, cid))
     page.click("main button[type=submit]")
 
 
