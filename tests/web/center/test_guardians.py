@@ -12,9 +12,11 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -30,7 +32,8 @@ from charter.requests.models import DataRequest
 from charter.sdk import CharterAPIError, Client
 from charter.subjects.age import add_years
 from charter.subjects.services import SubjectDirectory
-from tests.requests.world import ANN_EMAIL, World, shop_world
+from tests.factories import publish
+from tests.requests.world import ANN_EMAIL, World, policy_with_recipient, shop_world
 from tests.web.center.test_personal import signed_in, without_manual_store
 from tests.web.pages import browser, csrf_of, post_form
 
@@ -267,6 +270,25 @@ def test_a_guardian_no_longer_acts_once_the_person_is_of_age(app: FastAPI, world
     r = post_form(again, f"{center}/guardian", f"{center}/guardian", {"identity": PARENT_EMAIL})
     assert r.headers["location"] == f"{center}/sign-in/code"
     assert len(_codes(world)) == before  # no one to act for: no code
+
+
+def test_after_a_policy_change_the_guardian_answers_not_the_child(app: FastAPI, world: World) -> None:
+    kid = register_minor(app, world, KID_EMAIL)
+    doc: dict[str, Any] = yaml.safe_load(policy_with_recipient(world.cid))
+    doc["version"], doc["effective"] = "2.0", "2024-06-01"
+    next(p for p in doc["purposes"] if p["id"] == "marketing")["categories"].append("contact.name")
+    publish(api(app), world.tenant, yaml.safe_dump(doc, allow_unicode=True))  # through the app: its decider hears
+    center = f"/center/{world.cid}"
+    child = signed_in(app, world, KID_EMAIL)
+    assert child.get(f"{center}/data").status_code == 200  # not asked: the child cannot give consent
+    guardian = guardian_signs_in(app, world)
+    assert guardian.get(f"{center}/data").headers["location"] == f"{center}/reconsent"
+    r = post_form(guardian, f"{center}/reconsent", f"{center}/reconsent", {"answer-marketing": "grant"})
+    assert r.status_code == 303
+    answer = _events(world, kid)[-1]
+    assert (answer.purpose, answer.action, answer.policy_version) == ("marketing", "guardian_grant", "2.0")
+    assert answer.actor.startswith("guardian:") and answer.guardian_record_id is not None
+    assert guardian.get(f"{center}/data").status_code == 200
 
 
 def _codes(world: World) -> list[str]:
