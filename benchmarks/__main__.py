@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import REGISTRY, Row
+from benchmarks import consent_stats as _consent_stats  # noqa: F401 - registers
 from benchmarks import decision as _decision  # noqa: F401 - registers
 from benchmarks import http as _http  # noqa: F401 - registers
 from benchmarks import ingest as _ingest  # noqa: F401 - registers

@@ -15,9 +15,13 @@ ADMIN_PAGES = [
     ("/admin/policies/v/2.0?published=1", 200), ("/admin/policies/v/1.0?published=0", 200),
     ("/admin/policies/diff?from=1.0&to=2.0", 200), ("/admin/policies/diff?from=1.0&to=1.0", 200),
     ("/admin/policies/v/2.0/promises", 200), ("/admin/staff", 200), ("/admin/audit", 200),
+    ("/admin/appeals", 200), ("/admin/appeals?status=all", 200), ("/admin/appeals/0", 404),
+    ("/admin/datamap", 200), ("/admin/recipients", 200), ("/admin/consents", 200),
+    ("/admin/consents?from=2024-01-01&to=2024-12-31", 200),
     ("/admin/policies/v/9.9", 404), ("/admin/nowhere", 404),
 ]
-CENTER_PAGES = ["", "/versions", "/versions/1.0", "/changes", "/changes?from=2.0&to=1.0", "/changes?from=1.0&to=1.0"]
+CENTER_PAGES = ["", "/versions", "/versions/1.0", "/changes", "/changes?from=2.0&to=1.0", "/changes?from=1.0&to=1.0",
+                "/sign-in", "/guardian"]
 
 
 @pytest.mark.parametrize("lang", list(Lang))

@@ -123,7 +123,10 @@ class GuardianRecord(Base):
     """Who consented for a minor, how it was verified, and which rules were shown (PIPL art. 31; LUB-MINORS)."""
 
     __tablename__ = "guardian_records"
-    __table_args__ = (Index("ix_guardian_records_controller_id_subject_id", "controller_id", "subject_id"),)
+    __table_args__ = (
+        Index("ix_guardian_records_controller_id_subject_id", "controller_id", "subject_id"),
+        Index("ix_guardian_records_controller_id_contact_index", "controller_id", "contact_index"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     controller_id: Mapped[str] = mapped_column(ForeignKey("controllers.id"))
@@ -138,3 +141,6 @@ class GuardianRecord(Base):
     commitment: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    contact_index: Mapped[str | None] = mapped_column(String(64), default=None)
+    """A keyed hash of the guardian's contact (email or phone), so a guardian signing in to the privacy centre
+    finds the records naming them while the contact stays encrypted (`charter.consent.guardians`)."""

@@ -40,6 +40,7 @@ from charter.consent.chain import (
     replay,
     verify_chain,
 )
+from charter.consent.guardians import contact_index, details_context
 from charter.consent.models import (
     STATUS_AFTER,
     ConsentChainHead,
@@ -112,8 +113,7 @@ def _evidence_context(controller_id: str) -> str:
     return f"consent_events.evidence:{controller_id}"
 
 
-def _guardian_context(controller_id: str) -> str:
-    return f"guardian_records.details:{controller_id}"
+_guardian_context = details_context
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
@@ -376,7 +376,8 @@ class ConsentLedger:
             "details_encrypted": self.keyring.encrypt(details, _guardian_context(controller_id)),
             "relationship": guardian.relationship.value, "verification_method": guardian.verification_method.value,
             "verified_at": verified_at, "rules_version": guardian.rules_version, "rules_hash": rules_hash,
-            "commitment": digest, "created_at": utcnow(), "erased_at": None})
+            "commitment": digest, "created_at": utcnow(), "erased_at": None,
+            "contact_index": contact_index(self.keyring, controller_id, guardian.contact)})
         return record_id, digest
 
     def _project(self, controller_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -507,6 +508,7 @@ class ConsentLedger:
                                          GuardianRecord.subject_id == subject_id)).scalars()
         for guardian in guardians:
             guardian.subject_id, guardian.details_encrypted, guardian.erased_at = None, None, now
+            guardian.contact_index = None
         self.session.execute(delete(ConsentState).where(ConsentState.controller_id == controller_id,
                                                         ConsentState.subject_id == subject_id))
         self.audit.record(controller_id, actor=actor, action="consent.subject_erased",

@@ -215,15 +215,19 @@ class Client:
         self.request("POST", f"/v1/subjects/{subject_id}/restrict", json={"reason": reason})
         self._forget(subject_id)
 
-    def privacy_centre_link(self, subject_id: str, *, lang: str | None = None) -> str:
-        """A single-use link (five minutes) that opens the privacy centre signed in as your logged-in user.
+    def privacy_centre_link(self, subject_id: str, *, lang: str | None = None, guardian: bool = False) -> str:
+        """A single-use link (five minutes) into the privacy centre for your logged-in user: the page it opens
+        says whom it signs in as, and the user's click on its button signs them in.
 
         Call it from your server when the user clicks "Privacy centre", and redirect them to it; the link carries
-        a random token, never personal data.
+        a random token, never personal data. With `guardian=True`, `subject_id` is a minor and your logged-in
+        user is their parent or guardian, who then acts for them (a guardian consent must be on record).
 
         >>> return redirect(charter.privacy_centre_link(user.charter_subject_id, lang="en"))
+        >>> return redirect(charter.privacy_centre_link(child.charter_subject_id, guardian=True))
         """
-        data = self.request("POST", "/v1/center/links", json=_drop_none({"subject_id": subject_id, "lang": lang}))
+        data = self.request("POST", "/v1/center/links", json=_drop_none(
+            {"subject_id": subject_id, "lang": lang, "guardian": True if guardian else None}))
         return str(data["url"])
 
     # --- consent --------------------------------------------------------------------------------------------

@@ -42,6 +42,13 @@ GUARDED: list[tuple[str, str, Role, str, dict[str, str]]] = [
      {"ground": "national_security"}),
     ("POST", "/admin/requests/manual/{manual_id}/complete", Role.OPERATOR, "/admin/requests/manual/0/complete",
      {"rows_affected": "1"}),
+    ("GET", "/admin/appeals", Role.VIEWER, "/admin/appeals?status=all", {}),
+    ("GET", "/admin/appeals/{appeal_id}", Role.VIEWER, "/admin/appeals/0", {}),
+    ("POST", "/admin/appeals/{appeal_id}/decide", Role.OPERATOR, "/admin/appeals/0/decide",
+     {"outcome": "upheld", "note": "Reviewed."}),
+    ("GET", "/admin/consents", Role.VIEWER, "/admin/consents?from=2024-01-01&to=2024-12-31", {}),
+    ("GET", "/admin/datamap", Role.VIEWER, "/admin/datamap", {}),
+    ("GET", "/admin/recipients", Role.VIEWER, "/admin/recipients", {}),
     ("GET", "/admin/audit", Role.PRIVACY_OFFICER, "/admin/audit", {}),
     ("POST", "/admin/audit/verify", Role.PRIVACY_OFFICER, "/admin/audit/verify", {}),
 ]

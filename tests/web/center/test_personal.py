@@ -178,20 +178,42 @@ def test_another_persons_request_is_not_found(app: FastAPI, world: World) -> Non
     assert client.get(f"/center/{theirs}/data").headers["location"] == f"/center/{theirs}/sign-in"
 
 
-def test_the_hosts_link_signs_in_once(app: FastAPI, world: World) -> None:
+def test_the_hosts_link_asks_for_a_click_then_signs_in_once(app: FastAPI, world: World) -> None:
     with TestClient(app, base_url="http://testserver") as http:
         sdk = Client("http://testserver", world.tenant.secret, http=http)
         url = sdk.privacy_centre_link(world.ann, lang="en")
     assert world.ann not in url and ANN_EMAIL not in url
     path = httpx.URL(url).raw_path.decode()
-    client = browser(app)
-    r = client.get(path)
+    center = f"/center/{world.cid}"
+    scanner = browser(app)  # a mail scanner or link preview fetching the URL: shown the page, signed in as nobody
+    r = scanner.get(path)
     assert r.status_code == 303  # the language switch first
-    r = client.get(r.headers["location"])
-    assert r.status_code == 303 and r.headers["location"] == f"/center/{world.cid}/data"
-    assert client.get(f"/center/{world.cid}/data").status_code == 200
-    again = browser(app).get(path.replace("&lang=en", ""))
-    assert again.headers["location"] == f"/center/{world.cid}/sign-in"
+    confirm = scanner.get(r.headers["location"])
+    assert confirm.status_code == 200 and "Continue to your privacy centre" in confirm.text
+    assert "a••@example.com" in confirm.text and ANN_EMAIL not in confirm.text
+    assert scanner.get(f"{center}/data").headers["location"] == f"{center}/sign-in"
+    token = re.search(r'name="token" value="([^"]+)"', confirm.text)
+    assert token is not None
+    assert scanner.post(f"{center}/enter", data={"token": token.group(1)}).status_code == 403  # no form token
+
+    person = browser(app)  # the person, later: the link still works, once, and only by the button
+    page = person.get(path.replace("&lang=en", ""))
+    assert page.status_code == 200 and 'id="continue"' in page.text
+    r = person.post(f"{center}/enter", data={"csrf": csrf_of(page.text), "token": token.group(1)})
+    assert r.status_code == 303 and r.headers["location"] == f"{center}/data"
+    assert person.get(f"{center}/data").status_code == 200
+    with world.sessions() as s:
+        signed = s.query(AuditEvent).filter(AuditEvent.controller_id == world.cid,
+                                            AuditEvent.action == "center.signed_in").one()
+        assert signed.actor == f"subject:{world.ann}" and signed.data == {"by": "center-link"}
+
+    again = browser(app)
+    shown = again.get(path.replace("&lang=en", ""))
+    assert shown.headers["location"] == f"{center}/sign-in"  # used: the page is gone too
+    r = again.post(f"{center}/enter", data={"csrf": csrf_of(again.get(f"{center}/sign-in").text),
+                                            "token": token.group(1)})
+    assert r.status_code == 303 and r.headers["location"] == f"{center}/sign-in"
+    assert again.get(f"{center}/data").headers["location"] == f"{center}/sign-in"
 
 
 def test_a_policy_change_asks_first_and_records_each_answer(app: FastAPI, world: World) -> None:

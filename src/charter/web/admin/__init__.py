@@ -6,14 +6,14 @@ role dependency from `charter.web.admin.session`.
 
 from fastapi import APIRouter, Depends
 
-from charter.web.admin import audit, auth, dashboard, policies, requests, staff
+from charter.web.admin import appeals, audit, auth, consents, dashboard, datamap, policies, recipients, requests, staff
 from charter.web.ui import register_area, verify_csrf
 
 LAYOUT = "admin/base.html"
 register_area("/admin", LAYOUT)
 
 PREFIX = "/admin"
-PAGES = (auth, dashboard, requests, policies, staff, audit)
+PAGES = (auth, dashboard, requests, appeals, consents, policies, datamap, recipients, staff, audit)
 """Each module's `router` is mounted under `/admin`; add a new page module here."""
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)

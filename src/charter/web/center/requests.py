@@ -1,6 +1,7 @@
 """Your requests: ask for a copy of your data, correction, deletion, restriction, account cancellation,
 withdrawal, an explanation of an automated decision (and appeal it); follow each one's status, due date, held
-items and reasons; download the copy. Everything goes through `charter.requests`, already verified by sign-in."""
+items, reasons and the answer to an appeal; download the copy. Everything goes through `charter.requests`, already
+verified by sign-in. A minor under the policy's threshold sees their requests; their guardian makes new ones."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from charter.consent.terms import offers_consent
 from charter.core.errors import CharterError, NotFound
 from charter.jurisdictions import RequestKind
+from charter.requests.appeals import AppealBook
 from charter.requests.automated import AutomatedDecisions
 from charter.requests.bundle import as_zip, collect
 from charter.requests.models import DataRequest
@@ -50,10 +52,11 @@ def _own(request: Request, db: Session, person: Person, request_id: str) -> Data
 def requests(request: Request, db: PageSession, center: CenterPage, person: PersonPage) -> Response:
     keyring = request.app.state.keyring
     mine = service(request, db).of_subject(center.controller_id, person.subject_id)
-    person.audit_read(db, fields=["requests", "automated_decisions"])
+    person.audit_read(db, fields=["requests", "automated_decisions", "appeals"])
     return render(request, "center/requests.html", {
         "rows": [(r, describe(db, keyring, r, for_staff=False)) for r in mine],
         "decisions": AutomatedDecisions(db, keyring).of_subject(center.controller_id, person.subject_id),
+        "appeals": AppealBook(db, keyring).of_subject(center.controller_id, person.subject_id),
         "simple": SIMPLE, "kinds": REQUEST_KINDS, "states": REQUEST_STATES,
         "purposes": [p for p in center.policy.purposes if offers_consent(p)],
         "categories": center.policy.categories,
@@ -75,6 +78,7 @@ def submit(request: Request, *, db: PageSession, center: CenterPage, person: Per
            decision_id: Annotated[str, Form()] = "") -> Response:
     if kind not in {k.value for k in OFFERED}:
         raise CharterError(f"unknown request kind {kind!r}", field="kind")
+    person.refuse_if_minor("a request")
     params: dict[str, Any] = {"category": category, "value": value} if kind == RequestKind.RECTIFICATION else {}
     if kind == RequestKind.WITHDRAWAL:
         params = {"purposes": purposes or []}
@@ -102,6 +106,7 @@ def bundle(request: Request, db: PageSession, center: CenterPage, person: Person
 def appeal(request: Request, *, db: PageSession, center: CenterPage, person: PersonPage, request_id: str,
            statement: Annotated[str, Form()]) -> Response:
     found = _own(request, db, person, request_id)
+    person.refuse_if_minor("an appeal")
     if found.kind != RequestKind.EXPLANATION:
         raise CharterError("only an explanation request can be appealed", field="request_id")
     decision_id = str(service(request, db).params(found)["decision_id"])

@@ -1,5 +1,6 @@
 """Signing in to the privacy centre: a six-digit code sent (through the outbox) to an email or phone Charter
-already knows for the person, or a signed single-use link the host minted for its logged-in user.
+already knows for the person (or for a minor's guardian: see `guardian`), or a signed single-use link the host
+minted for its logged-in user, opened with a button on the page it leads to.
 
 The answer to "send me a code" is the same whether or not the address is known, so the form never tells who is
 a customer. Attempts are limited per address asked for, per visitor address and per code.
@@ -12,12 +13,13 @@ import hmac
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
+from charter.core.db import utcnow
 from charter.core.errors import CharterError
 from charter.outbox.services import Outbox
 from charter.ratelimit.services import Limit, Lockout, RateLimiter
@@ -26,7 +28,9 @@ from charter.sessions.services import SessionStore
 from charter.subjects.normalise import IdentityKind, normalise, parse_kind
 from charter.subjects.services import SubjectDirectory
 from charter.web.center.context import Center, CenterPage
+from charter.web.center.identity import masked_identity
 from charter.web.center.person import (
+    CHOOSE,
     COOKIE,
     FULL,
     IDLE_TIMEOUT,
@@ -35,6 +39,7 @@ from charter.web.center.person import (
     NEEDS_CODE,
     PENDING_LIFETIME,
     SESSION_LIFETIME,
+    guardian_may_act,
     session_record,
     sign_in_path,
     signed_in,
@@ -81,7 +86,7 @@ def sign_in_form(request: Request, db: PageSession, center: CenterPage) -> Respo
     return _form(request)
 
 
-def _identity(value: str) -> tuple[IdentityKind, str] | None:
+def parse_identity(value: str) -> tuple[IdentityKind, str] | None:
     kind = IdentityKind.EMAIL if "@" in value else IdentityKind.PHONE
     try:
         return kind, normalise(parse_kind(kind.value), value)
@@ -93,34 +98,49 @@ def _code_hash(keyring: Keyring, controller_id: str, pending_id: str, code: str)
     return keyring.blind_index(f"{controller_id}:center-code:{pending_id}", code)
 
 
+def lockout_for(request: Request, db: Session, controller_id: str, key: str) -> Lockout | None:
+    """Count one "send me a code" for this visitor's address and for the identity asked for (`key`)."""
+    limiter = RateLimiter(db, _keyring(request))
+    buckets = ((PER_ADDRESS, _address(request)), (PER_IDENTITY, f"{controller_id}:{key}"))
+    lockout = next((locked for limit, bucket in buckets if (locked := limiter.lockout(limit, bucket))), None)
+    if lockout is None:
+        for limit, bucket in buckets:
+            limiter.hit(limit, bucket)
+    return lockout
+
+
+def pending_code(request: Request, db: Session, controller_id: str, *, kind: IdentityKind, value: str,
+                 principal: str | None, data: dict[str, object] | None = None) -> Response:
+    """Open a pending sign-in and, if `principal` is someone Charter knows, send the code to `value`. The answer is
+    the same either way: a redirect to the code page, where no code ever matches an unknown address."""
+    opened = SessionStore(db).open(controller_id, kind=KIND, principal=principal or NOBODY, stage=NEEDS_CODE,
+                                   lifetime=PENDING_LIFETIME, idle=PENDING_LIFETIME)
+    code = f"{secrets.randbelow(10**6):06d}"
+    opened.record.data = {**(data or {}), "code": _code_hash(_keyring(request), controller_id, opened.record.id,
+                                                             code if principal else secrets.token_hex(16))}
+    if principal is not None:
+        sender = request.app.state.wake_outbox
+        Outbox(db, _keyring(request), notify=sender).enqueue(
+            controller_id, channel=CHANNELS[kind], to=value, template="verification_code",
+            params={"code": code, "expires_minutes": int(PENDING_LIFETIME.total_seconds() // 60)},
+            language=page_lang(request), actor=principal)
+    response = RedirectResponse(f"/center/{controller_id}/sign-in/code", status_code=303)
+    write_token(response, request, COOKIE, opened.token, max_age=int(PENDING_LIFETIME.total_seconds()))
+    return response
+
+
 @router.post("/{controller}/sign-in")
 def send_code(request: Request, db: PageSession, center: CenterPage, identity: Text) -> Response:
-    found = _identity(identity.strip())
+    found = parse_identity(identity.strip())
     if found is None:
         return _form(request, error=NOT_AN_ADDRESS, status=400)
     kind, value = found
-    limiter, cid = RateLimiter(db, _keyring(request)), center.controller_id
-    buckets = ((PER_ADDRESS, _address(request)), (PER_IDENTITY, f"{cid}:{kind}:{value}"))
-    lockout = next((locked for limit, key in buckets if (locked := limiter.lockout(limit, key))), None)
+    lockout = lockout_for(request, db, center.controller_id, f"{kind}:{value}")
     if lockout is not None:
         return _form(request, locked=lockout)
-    for limit, key in buckets:
-        limiter.hit(limit, key)
-    subject = SubjectDirectory(db, _keyring(request)).find(cid, kind.value, value)
-    opened = SessionStore(db).open(cid, kind=KIND, principal=f"subject:{subject.id}" if subject else NOBODY,
-                                   stage=NEEDS_CODE, lifetime=PENDING_LIFETIME, idle=PENDING_LIFETIME)
-    code = f"{secrets.randbelow(10**6):06d}"
-    opened.record.data = {"code": _code_hash(_keyring(request), cid, opened.record.id,
-                                             code if subject else secrets.token_hex(16))}
-    if subject is not None:
-        sender = request.app.state.wake_outbox
-        Outbox(db, _keyring(request), notify=sender).enqueue(
-            cid, channel=CHANNELS[kind], to=value, template="verification_code",
-            params={"code": code, "expires_minutes": int(PENDING_LIFETIME.total_seconds() // 60)},
-            language=page_lang(request), actor=f"subject:{subject.id}")
-    response = RedirectResponse(f"/center/{cid}/sign-in/code", status_code=303)
-    write_token(response, request, COOKIE, opened.token, max_age=int(PENDING_LIFETIME.total_seconds()))
-    return response
+    subject = SubjectDirectory(db, _keyring(request)).find(center.controller_id, kind.value, value)
+    return pending_code(request, db, center.controller_id, kind=kind, value=value,
+                        principal=f"subject:{subject.id}" if subject else None)
 
 
 def _pending(request: Request, db: Session, center: Center) -> WebSession | None:
@@ -149,7 +169,10 @@ def check_code(request: Request, db: PageSession, center: CenterPage, code: Text
     good = given.isdigit() and len(given) == 6 and hmac.compare_digest(
         expected, _code_hash(_keyring(request), center.controller_id, pending.id, given))
     if lockout is None and good and pending.principal != NOBODY:
-        return _open(request, db, pending, how="center-code")
+        wards = pending.data.get("wards")
+        if isinstance(wards, list):
+            return _guardian_signed_in(request, db, pending, wards)
+        return open_session(request, db, pending, how="center-code")
     lockout = lockout or limiter.hit(PER_CODE, pending.id)
     if lockout is not None:
         SessionStore(db).close(pending)
@@ -159,25 +182,74 @@ def check_code(request: Request, db: PageSession, center: CenterPage, code: Text
     return render(request, "center/code.html", {"error": WRONG_CODE}, status=401)
 
 
-def _open(request: Request, db: Session, pending: WebSession, *, how: str) -> Response:
+def _guardian_signed_in(request: Request, db: Session, pending: WebSession, wards: list[list[str]]) -> Response:
+    """A guardian proved their contact: straight in for their one minor, else they choose whom to act for."""
+    if len(wards) == 1:
+        record_id, subject_id = wards[0]
+        return open_session(request, db, pending, how="guardian-code", subject_id=subject_id, guardian=record_id)
     store = SessionStore(db)
     store.close(pending)
-    opened = store.open(pending.controller_id, kind=KIND, principal=pending.principal, stage=FULL,
-                        lifetime=SESSION_LIFETIME, idle=IDLE_TIMEOUT, data={"how": how})
-    AuditLog(db).record(pending.controller_id, actor=pending.principal, action="center.signed_in",
-                        target=pending.principal, data={"by": how})
+    opened = store.open(pending.controller_id, kind=KIND, principal=pending.principal, stage=CHOOSE,
+                        lifetime=PENDING_LIFETIME, idle=PENDING_LIFETIME,
+                        data={"wards": wards, "verified_at": utcnow().isoformat()})
+    response = RedirectResponse(f"/center/{pending.controller_id}/guardian/choose", status_code=303)
+    write_token(response, request, COOKIE, opened.token, max_age=int(PENDING_LIFETIME.total_seconds()))
+    return response
+
+
+def open_session(request: Request, db: Session, pending: WebSession, *, how: str, subject_id: str | None = None,
+                 guardian: str | None = None) -> Response:
+    """Close the pending sign-in (or the host's link: used once) and open the person's session; with `guardian`,
+    the guardian-consent record under which a guardian acts for the minor `subject_id`."""
+    store = SessionStore(db)
+    store.close(pending)
+    principal = f"subject:{subject_id}" if subject_id else pending.principal
+    data: dict[str, object] = {"how": how, "verified_at": utcnow().isoformat()}
+    if guardian is not None:
+        data["guardian"] = guardian
+    opened = store.open(pending.controller_id, kind=KIND, principal=principal, stage=FULL,
+                        lifetime=SESSION_LIFETIME, idle=IDLE_TIMEOUT, data=data)
+    AuditLog(db).record(pending.controller_id, actor=f"guardian:{guardian}" if guardian else principal,
+                        action="center.signed_in", target=principal, data={"by": how})
     response = RedirectResponse(f"/center/{pending.controller_id}/data", status_code=303)
     write_token(response, request, COOKIE, opened.token, max_age=int(SESSION_LIFETIME.total_seconds()))
     return response
 
 
-@router.get("/{controller}/enter")
-def enter(request: Request, db: PageSession, center: CenterPage, token: str = "") -> Response:
-    """Open a host-minted link: once, within its lifetime; any other use is sent to the code sign-in."""
+def _link(request: Request, db: Session, center: Center, token: str) -> WebSession | None:
     link = SessionStore(db).find(token, kind=LINK_KIND) if 20 <= len(token) <= 100 else None
     if link is None or link.controller_id != center.controller_id or link.stage != FULL:
+        return None
+    guardian = link.data.get("guardian")
+    subject_id = link.principal.removeprefix("subject:")
+    if guardian is not None and not guardian_may_act(request, db, center.controller_id, subject_id):
+        return None
+    return link
+
+
+@router.get("/{controller}/enter")
+def enter_form(request: Request, db: PageSession, center: CenterPage,
+               token: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """A host-minted link shows whom it signs in as, with a button. Opening it signs nobody in, so a mail scanner
+    or a link preview that fetches it neither uses it up nor opens a session."""
+    link = _link(request, db, center, token)
+    if link is None:
         return RedirectResponse(sign_in_path(center.controller_id), status_code=303)
-    return _open(request, db, link, how="center-link")
+    subject_id = link.principal.removeprefix("subject:")
+    return render(request, "center/enter.html", {
+        "token": token, "who": masked_identity(request, db, center.controller_id, subject_id),
+        "as_guardian": link.data.get("guardian") is not None})
+
+
+@router.post("/{controller}/enter")
+def enter(request: Request, db: PageSession, center: CenterPage, token: Text) -> Response:
+    """The button: open the link's session, once, within its lifetime; any other use goes to the code sign-in."""
+    link = _link(request, db, center, token)
+    if link is None:
+        return RedirectResponse(sign_in_path(center.controller_id), status_code=303)
+    guardian = link.data.get("guardian")
+    return open_session(request, db, link, how="guardian-link" if guardian is not None else "center-link",
+                        guardian=str(guardian) if guardian is not None else None)
 
 
 @router.post("/{controller}/sign-out")

@@ -34,6 +34,9 @@ MESSAGES: dict[int | str, tuple[str, str]] = {
     403: (N_("Not allowed"), N_("Your role does not allow this page or action. Ask an administrator if you "
                                 "need it.")),
     "csrf": (N_("This form has expired"), N_("Go back, reload the page and send the form again.")),
+    "guardian": (N_("Your parent or guardian must do this"),
+                 N_("You are under the age at which you can decide this on your own. Ask your parent or guardian "
+                    "to sign in to this privacy centre as your guardian.")),
     404: (N_("Not found"), N_("There is no such page here. Check the address.")),
     405: (N_("Not allowed"), N_("This page cannot be used that way.")),
     409: (N_("Already done differently"), N_("This conflicts with what is already stored. Reload the page and "
