@@ -3,7 +3,7 @@ sign-in. Records written before this revision get theirs on the first guardian s
 index needs the keyring, which a migration does not have): see `charter.consent.guardians`.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-22 02:30:03.346096
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
