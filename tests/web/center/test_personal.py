@@ -261,3 +261,12 @@ def test_every_personal_page_in_every_language(app: FastAPI, world: World, lang:
     pages.append(post_form(anonymous, f"{center}/sign-in/code", f"{center}/sign-in/code", {"code": "000000"}))
     assert all(f'<html lang="{lang}">' in p.text for p in pages)
     assert not missing, sorted(m for _, m in missing)
+
+
+def test_the_menu_marks_the_page_you_are_on_and_only_it(app: FastAPI, world: World) -> None:
+    center = f"/center/{world.cid}"
+    client = signed_in(app, world)
+    for page in ("", "/versions", "/data", "/consents", "/requests"):
+        html = client.get(f"{center}{page}").text
+        current = re.findall(r'<a href="([^"]+)" aria-current="page"', html)
+        assert current == [f"{center}{page}"], (page, current)

@@ -24,6 +24,7 @@ from charter.core.i18n import Lang, Text
 from charter.web.ui.csrf import FIELD as CSRF_FIELD
 from charter.web.ui.csrf import csrf_token, set_nonce_cookie
 from charter.web.ui.i18n import LANG_COOKIE, NAMES, Catalogues, long_date, negotiate, utc_time
+from charter.web.ui.nav import current_path
 
 WEB_DIR = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -73,6 +74,7 @@ def build_environment(directory: Path = TEMPLATES_DIR) -> Environment:
                       lstrip_blocks=True)
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(t=_text, date=_date, utc=utc_time, markdown=_render_markdown)
+    env.globals["nav_current"] = current_path
     return env
 
 
