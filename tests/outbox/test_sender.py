@@ -393,3 +393,24 @@ def test_starttls_and_login(sessions: sessionmaker[Session], keyring: Keyring, c
         assert tls.send_due(controller_id=cid).count(Status.SENT) == 1
         assert len(mail.wait_for(1)) == 1
         assert _message(sessions, secure).status == "sent"
+
+
+def test_a_message_this_keyring_cannot_open_does_not_hold_up_the_others(
+        sessions: sessionmaker[Session], keyring: Keyring, mail: DevMail, clock: Clock) -> None:
+    # One row written under a key this sender does not hold (a lost key, a keyring not yet loaded).
+    cid, unreadable = _queue(sessions, Keyring.generate(), to="li@example.com")
+    _, readable = _queue(sessions, keyring, cid, to="wang@example.com")
+    sender = make_sender(sessions, keyring, mail.smtp_port, clock,
+                         retry=RetryPolicy(base=dt.timedelta(seconds=10), max_attempts=2))
+    report = sender.send_due(controller_id=cid)
+    assert (report.count(Status.SENT), report.count(Status.QUEUED)) == (1, 1)
+    [received] = mail.wait_for(1)
+    assert received.rcpt_tos == ["wang@example.com"]
+    assert _message(sessions, readable).status == "sent"
+    row = _message(sessions, unreadable)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error is not None and row.last_error.startswith("cannot be decrypted: ")
+    clock.advance(10)
+    assert sender.send_due(controller_id=cid).count(Status.FAILED) == 1  # the retry policy gives up, said why
+    assert _message(sessions, unreadable).status == "failed"
+    assert _actions(sessions, cid, unreadable)[-2:] == ["outbox.sending", "outbox.failed"]

@@ -58,9 +58,7 @@ class OutboxSender:
         with transaction(self.sessions) as session:
             batch = DeliveryQueue(session, self.keyring).claim(self.clock(), limit, lease=self.lease,
                                                                retry=self.retry, controller_id=controller_id)
-        report = DrainReport(claimed=len(batch.ready) + batch.refused)
-        if batch.refused:
-            report.outcomes[Status.FAILED] = batch.refused
+        report = DrainReport(claimed=len(batch.ready) + sum(batch.settled.values()), outcomes=dict(batch.settled))
         try:
             for message in batch.ready:
                 error = self._attempt(message)

@@ -21,7 +21,7 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
-from charter.core.crypto import Keyring
+from charter.core.crypto import Keyring, KeyringError
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
 from charter.core.i18n import Lang
@@ -321,8 +321,12 @@ class Outbox:
 class Batch:
     ready: list[Outgoing] = field(default_factory=list)
     """Claimed and decrypted, to be sent now."""
-    refused: int = 0
-    """Failed without an attempt: suppressed address, or out of attempts after a crash."""
+    settled: dict[Status, int] = field(default_factory=dict)
+    """Settled without being sent: failed (suppressed address, out of attempts after a crash), or queued again
+    (a message this keyring cannot decrypt)."""
+
+    def count(self, status: Status) -> None:
+        self.settled[status] = self.settled.get(status, 0) + 1
 
 
 class DeliveryQueue:
@@ -350,13 +354,19 @@ class DeliveryQueue:
         batch = Batch()
         for message, controller_name in sorted(rows, key=lambda r: (r[0].controller_id, r[0].id)):
             if self._refuse(message, retry):
-                batch.refused += 1
+                batch.count(Status.FAILED)
                 continue
             message.status, message.attempts = Status.SENDING.value, message.attempts + 1
             message.next_attempt_at = now + lease
             self.audit.record(message.controller_id, actor=SENDER_ACTOR, action="outbox.sending",
                               target=f"outbox:{message.id}", data={"attempt": message.attempts})
-            batch.ready.append(self._outgoing(message, controller_name))
+            try:
+                batch.ready.append(self._outgoing(message, controller_name))
+            except KeyringError as exc:
+                # One message this keyring cannot open (a key lost or not yet loaded) must not hold up the rest:
+                # it counts as a failed attempt, retried with backoff until the policy gives up.
+                batch.count(self._settle(message, TransientFailure(f"cannot be decrypted: {exc.message}"), now,
+                                         retry))
         self.session.flush()
         return batch
 
@@ -386,6 +396,10 @@ class DeliveryQueue:
         if message is None or message.status != Status.SENDING.value:
             # Deleted (the person was erased) or marked meanwhile: nothing to record.
             return Status(message.status) if message else Status.FAILED
+        return self._settle(message, error, now, retry)
+
+    def _settle(self, message: OutboxMessage, error: DeliveryError | None, now: dt.datetime,
+                retry: RetryPolicy) -> Status:
         if error is None:
             message.sent_at = now
             return self._finish(message, Status.SENT, None)
