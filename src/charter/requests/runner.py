@@ -1,18 +1,25 @@
-"""Running a request's persisted tasks, one after another, so that a crash at any point loses nothing and does
-nothing twice.
+"""Running a request's persisted tasks so that a crash at any point loses nothing and does nothing twice, in as few
+transactions as that allows.
 
-Each task goes through three short steps:
+Tasks run in order, in *batches* of consecutive tasks that talk to a store, each batch in three short steps:
 
-1. **claim** — one transaction sets it `running` with a lease and counts the attempt (a conditional UPDATE, so
-   of two workers handed the same id only one wins; a task whose lease ran out can be claimed again);
-2. **execute** — the connector call, with no transaction open (every operation is idempotent);
-3. **settle** — one transaction records what it did (counts only; rows and keys encrypted), runs the tasks that
-   change only Charter's database, and moves on: the next task is claimed in the same transaction, or the request
-   completes. The attempt number fences the settle: a worker whose lease was taken over records nothing.
+1. **claim** — one transaction sets the batch's tasks `running` with a lease and counts an attempt on each (one
+   conditional UPDATE; if any task is no longer claimable, the whole claim rolls back: another worker has the
+   request). Tasks run in order, so holding the first unfinished task of a request holds the request;
+2. **execute** — the connector calls, one after another, with no transaction open (every operation is
+   idempotent). Rows a retrieve finds are kept in memory for the lookups after it;
+3. **settle** — one transaction records what each task did (counts only; rows and keys encrypted) and its audit
+   event (one INSERT for the batch), runs the tasks that change only Charter's database, and moves on: the next
+   batch is claimed in the same transaction, or the request completes. Each task's attempt number fences its
+   settle: a worker whose lease was taken over records nothing.
 
-A worker killed between 2 and 3 leaves the task `running`; once the lease expires the sweeper hands it out again
-and the idempotent operation runs once more. Completion happens in the settle of the last task, under the
-request row's lock, from `executing` only: exactly once.
+A batch never holds a change (erase, rectify, disable login) after a retrieve: the access pass is settled —
+its rows and keys stored — before anything is changed, since an erased parent could not be found again to
+re-derive them. A worker killed between 2 and 3 leaves its tasks `running`; once the lease expires the sweeper
+hands out the first one, its claim takes the rest, and the idempotent operations run once more. A batch stops
+starting tasks after half its lease, so a slow store cannot make the lease run out under a live worker; what it
+did not start is released in the settle and claimed again. Completion happens in the settle of the last batch,
+under the request row's lock, from `executing` only: exactly once.
 """
 
 from __future__ import annotations
@@ -20,14 +27,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from charter.audit.services import AuditLog
+from charter.audit.services import AuditLog, Entry, batched
 from charter.connectors.base import ConnectorError, Row
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
@@ -52,17 +60,64 @@ log = logging.getLogger(__name__)
 DEFAULT_LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 _WAITING, _DONE, _FAILED, _RUNNING, _PENDING = "waiting", "done", "failed", "running", "pending"
+_CHANGES = frozenset({Operation.ERASE, Operation.RECTIFY, Operation.DISABLE_LOGIN})
+"""External operations that change a store: never in the same batch after a retrieve."""
 
 
 def result_context(controller_id: str) -> str:
     return f"request_tasks.result:{controller_id}"
 
 
+class _Contended(Exception):
+    """A task of the batch was no longer claimable: another worker has the request. The transaction rolls back."""
+
+
 @dataclass(frozen=True)
 class Claim:
     task_id: int
     attempt: int
-    context: TaskContext
+    operation: Operation
+    collection: str | None
+    spec: Mapping[str, Any]
+
+
+@dataclass
+class Carried:
+    """What a run of a request loads once and keeps from batch to batch: its tasks' inputs, and the rows (or keys)
+    its retrieve tasks found — the same values the settles store, so nothing is read back."""
+
+    request_id: str
+    controller_id: str
+    subject_id: str | None
+    params: Mapping[str, Any]
+    identities: Mapping[str, tuple[str, ...]]
+    found: dict[str, tuple[Row, ...]]
+    """Collection key → rows (or saved keys) the request's retrieve tasks found, a running batch's included."""
+    login_webhook: tuple[str, bytes] | None
+
+
+@dataclass
+class Batch:
+    """Tasks claimed together, in order."""
+
+    carried: Carried
+    claims: tuple[Claim, ...]
+    started: float = field(default_factory=time.monotonic)
+
+    def context(self, claim: Claim) -> TaskContext:
+        c = self.carried
+        return TaskContext(task_id=claim.task_id, request_id=c.request_id, controller_id=c.controller_id,
+                           subject_id=c.subject_id, operation=claim.operation, spec=claim.spec, params=c.params,
+                           identities=c.identities, found=c.found, login_webhook=c.login_webhook)
+
+
+@dataclass
+class _Executed:
+    outcomes: list[Outcome] = field(default_factory=list)
+    failure: CharterError | None = None
+    """The error of the task after the last outcome: it failed, and the request with it."""
+    crashed: bool = False
+    """An unexpected error in the task after the last outcome: it and the rest stay running for the sweeper."""
 
 
 class TaskRunner:
@@ -77,88 +132,140 @@ class TaskRunner:
         self.notify = notify
 
     def run(self, task_id: int) -> None:
-        """Run this task and, one after another, the rest of its request."""
-        claim = self._claim_alone(task_id)
-        while claim is not None:
-            claim = self._step(claim)
+        """Run this task and, batch after batch, the rest of its request."""
+        batch: Batch | None = self._in_transaction(lambda s: self._start(s, task_id))
+        while batch is not None:
+            batch = self._execute(batch)
 
-    def _step(self, claim: Claim) -> Claim | None:
-        following: Claim | None
-        operation = claim.context.operation
-        try:
-            outcome = EXTERNAL[operation](claim.context, self.pool) if operation in EXTERNAL else Outcome()
-        except CharterError as exc:
-            self._record_failure(claim, exc)
-            return None
-        following = self._in_transaction(lambda s: self._settle(s, claim, outcome))
+    def _execute(self, batch: Batch) -> Batch | None:
+        done = _Executed()
+        budget = self.lease.total_seconds() / 2
+        for claim in batch.claims:
+            if done.outcomes and time.monotonic() - batch.started > budget:
+                break  # the rest is released in the settle and claimed again with a fresh lease
+            try:
+                outcome = EXTERNAL[claim.operation](batch.context(claim), self.pool)
+            except CharterError as exc:
+                done.failure = exc
+                break
+            except Exception:
+                # Keep what the earlier tasks did; this one stays running until its lease ends and is run again.
+                done.crashed = True
+                if done.outcomes:
+                    self._in_transaction(lambda s: self._settle(s, batch, done))
+                raise
+            done.outcomes.append(outcome)
+            if claim.operation is Operation.RETRIEVE and outcome.manual is None and claim.collection:
+                batch.carried.found[claim.collection] = tuple(outcome.result or ())
+        following: Batch | None = self._in_transaction(lambda s: self._settle(s, batch, done))
         return following
 
-    def _record_failure(self, claim: Claim, exc: CharterError) -> None:
-        with self.sessions() as session, session.begin():
-            self._fail(session, claim, exc)
-
     def _in_transaction(self, work: Callable[[Session], Any]) -> Any:
-        with self.sessions() as session, session.begin():
-            result = work(session)
+        try:
+            with self.sessions() as session, session.begin(), batched(session):
+                result = work(session)
+        except _Contended:
+            log.info("request tasks already claimed by another worker; leaving them to it")
+            return None
         if self.notify is not None:
             self.notify()
         return result
 
     # --- claim --------------------------------------------------------------------------------------------
 
-    def _claim_alone(self, task_id: int) -> Claim | None:
-        claim: Claim | None = self._in_transaction(lambda s: self._claim(s, task_id))
-        return claim
+    def _start(self, session: Session, task_id: int) -> Batch | None:
+        found = session.execute(select(DataRequest, RequestTask.status).join(
+            RequestTask, RequestTask.request_id == DataRequest.id).where(RequestTask.id == task_id)).first()
+        if found is None or found[1] in (_DONE, _FAILED, _WAITING):
+            return None
+        return self.advance(session, found[0], locked=False)
 
-    def _claim(self, session: Session, task_id: int) -> Claim | None:
-        task = session.get(RequestTask, task_id)
-        if task is None or task.status in (_DONE, _FAILED, _WAITING):
-            return None
-        request = session.get(DataRequest, task.request_id)
-        if request is None or Status(request.status) is not Status.EXECUTING or self._blocked(session, task):
-            return None
+    def advance(self, session: Session, request: DataRequest, *, locked: bool = True,
+                carried: Carried | None = None) -> Batch | None:
+        """Claim the request's next batch, running first any tasks that change only Charter's database, or
+        complete the request when every task is done. A task waiting for staff does not hold up the ones after
+        it; the request completes when staff finish it.
+
+        `locked`: the caller holds the request row's and the controller's locks (a settle). Without them, a batch
+        is claimed with the tasks' own row locks only, and the locks are taken (request, then controller) before
+        anything else is written — the order a settle takes them in after its own tasks."""
+        while Status(request.status) is Status.EXECUTING:
+            session.flush()
+            tasks = session.execute(select(RequestTask).where(RequestTask.request_id == request.id)
+                                    .order_by(RequestTask.position)
+                                    .execution_options(populate_existing=True)).scalars().all()
+            now = utcnow()
+            todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
+            first = todo[0] if todo else None
+            if first is not None and not _claimable(first, now):
+                return None  # running under another worker's lease (or failed): that worker carries on
+            if first is not None and Operation(first.operation) in EXTERNAL:
+                return self._claim(session, request, _batch_from(todo, now),
+                                   carried or self._carried(session, request, tasks))
+            if not locked:
+                relocked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
+                if relocked is None:
+                    return None
+                request = relocked
+                lock_controller(session, request.controller_id)
+                locked = True
+                continue  # read the tasks again under the lock
+            if first is None:
+                if all(t.status == _DONE for t in tasks):
+                    complete_request(session, self.keyring, request)
+                return None
+            self._run_internal(session, request, first, now)
+        return None
+
+    def _claim(self, session: Session, request: DataRequest, tasks: Sequence[RequestTask],
+               carried: Carried) -> Batch | None:
         now = utcnow()
-        claimed = session.execute(
-            update(RequestTask).where(RequestTask.id == task_id, or_(
-                RequestTask.status == _PENDING, and_(RequestTask.status == _RUNNING, RequestTask.lease_until < now)))
-            .values(status=_RUNNING, lease_until=now + self.lease, attempts=RequestTask.attempts + 1,
-                    started_at=now).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        session.refresh(task)
-        if task.attempts > MAX_ATTEMPTS:
-            self._fail(session, Claim(task.id, task.attempts, self._context(session, request, task)),
-                       CharterError(f"the task was interrupted {MAX_ATTEMPTS} times", fix="Check the worker's log, "
-                                    "then retry the request."))
-            return None
-        return Claim(task.id, task.attempts, self._context(session, request, task))
+        ids = [t.id for t in tasks]
+        claim = (update(RequestTask).where(RequestTask.id.in_(ids), _claimable_sql(now))
+                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=RequestTask.attempts + 1,
+                         started_at=now))
+        if session.get_bind().dialect.update_returning:
+            attempts = dict(session.execute(claim.returning(RequestTask.id, RequestTask.attempts)
+                                            .execution_options(synchronize_session=False)).all())
+            if len(attempts) != len(ids):
+                raise _Contended
+        else:
+            if session.execute(claim.execution_options(synchronize_session=False)).rowcount != len(ids):  # type: ignore[attr-defined]
+                raise _Contended
+            attempts = dict(session.execute(select(RequestTask.id, RequestTask.attempts)
+                                            .where(RequestTask.id.in_(ids))).all())
+        claims: list[Claim] = []
+        for task in tasks:
+            if attempts[task.id] > MAX_ATTEMPTS:
+                break
+            claims.append(Claim(task.id, attempts[task.id], Operation(task.operation), task.collection, task.spec))
+        if claims:
+            _release(session, ids[len(claims):], attempts)  # the next claim fails the first of them
+            if any(c.operation is Operation.DISABLE_LOGIN for c in claims) and carried.login_webhook is None:
+                carried.login_webhook = self._login_webhook(session, request)
+            return Batch(carried, tuple(claims))
+        # The first task keeps being interrupted: fail it rather than run it forever.
+        _release(session, ids[1:], attempts)
+        first = session.get(RequestTask, ids[0], populate_existing=True)
+        locked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
+        assert first is not None and locked is not None  # noqa: S101 - claimed just now
+        lock_controller(session, request.controller_id)
+        self._fail(session, locked, first, CharterError(f"the task was interrupted {MAX_ATTEMPTS} times",
+                                                        fix="Check the worker's log, then retry the request."))
+        return None
 
-    def _blocked(self, session: Session, task: RequestTask) -> bool:
-        """Tasks run in order: an earlier one not yet done (or waiting for staff) blocks this one."""
-        return session.execute(select(RequestTask.id).where(
-            RequestTask.request_id == task.request_id, RequestTask.position < task.position,
-            RequestTask.status.not_in((_DONE, _WAITING))).limit(1)).first() is not None
-
-    def _context(self, session: Session, request: DataRequest, task: RequestTask) -> TaskContext:
+    def _carried(self, session: Session, request: DataRequest, tasks: Sequence[RequestTask]) -> Carried:
         identities: dict[str, list[str]] = {}
         if request.subject_id is not None:
             for identity in SubjectDirectory(session, self.keyring).identities(request.controller_id,
                                                                                request.subject_id):
                 identities.setdefault(identity.kind.value, []).append(identity.value)
-        return TaskContext(
-            task_id=task.id, request_id=request.id, controller_id=request.controller_id,
-            subject_id=request.subject_id, operation=Operation(task.operation), spec=task.spec,
-            params=RequestService(session, self.keyring).params(request),
-            identities={k: tuple(v) for k, v in identities.items()},
-            found=self._found(session, request) if task.operation in EXTERNAL else {},
-            login_webhook=self._login_webhook(session, request) if task.operation == Operation.DISABLE_LOGIN
-            else None)
-
-    def _found(self, session: Session, request: DataRequest) -> dict[str, tuple[Row, ...]]:
-        rows = session.execute(select(RequestTask.collection, RequestTask.result_encrypted).where(
-            RequestTask.request_id == request.id, RequestTask.operation == Operation.RETRIEVE.value,
-            RequestTask.status == _DONE)).all()
-        return {key: tuple(self.rows(request.controller_id, blob)) for key, blob in rows if key and blob}
+        found = {t.collection: tuple(self.rows(request.controller_id, t.result_encrypted)) for t in tasks
+                 if t.operation == Operation.RETRIEVE.value and t.status == _DONE and t.collection
+                 and t.result_encrypted}
+        return Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
+                       params=RequestService(session, self.keyring).params(request),
+                       identities={k: tuple(v) for k, v in identities.items()}, found=found, login_webhook=None)
 
     def rows(self, controller_id: str, blob: str) -> list[Row]:
         loaded: list[Row] = json.loads(self.keyring.decrypt(blob, result_context(controller_id)))
@@ -174,44 +281,55 @@ class TaskRunner:
 
     # --- settle -------------------------------------------------------------------------------------------
 
-    def _settle(self, session: Session, claim: Claim, outcome: Outcome) -> Claim | None:
-        task = session.get(RequestTask, claim.task_id, with_for_update=True)
-        if task is None or task.status != _RUNNING or task.attempts != claim.attempt:
-            return None  # another worker took the task over after our lease ran out; it records the result
-        request = session.get(DataRequest, task.request_id, with_for_update=True)
+    def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
+        ids = [c.task_id for c in batch.claims]
+        tasks = {t.id: t for t in session.execute(select(RequestTask).where(RequestTask.id.in_(ids))
+                                                  .order_by(RequestTask.position).with_for_update()).scalars()}
+        request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
         _lock_controller(session, request.controller_id)
+        entries: list[Entry] = []
+        owned, unstarted = True, {}
+        ran = len(done.outcomes)
+        for index, claim in enumerate(batch.claims):
+            task = tasks.get(claim.task_id)
+            if task is None or task.status != _RUNNING or task.attempts != claim.attempt:
+                owned = False  # another worker took the task over after our lease ran out; it records the result
+                continue
+            if index < ran:
+                entries.extend(self._record(session, request, task, done.outcomes[index]))
+            elif index == ran and done.failure is not None:
+                AuditLog(session).record_many(request.controller_id, entries)
+                entries = []
+                self._fail(session, request, task, done.failure)
+            elif not done.crashed:
+                unstarted[task.id] = task.attempts
+        AuditLog(session).record_many(request.controller_id, entries)
+        _release(session, list(unstarted), unstarted)
+        if not owned or done.failure is not None or done.crashed:
+            return None
+        return self.advance(session, request, carried=batch.carried)
+
+    def _record(self, session: Session, request: DataRequest, task: RequestTask, outcome: Outcome) -> list[Entry]:
+        """Record what one task did; its audit event is returned for the batch's single INSERT."""
         record = dict(outcome.record)
-        if task.operation in INTERNAL:
-            record.update(INTERNAL[Operation(task.operation)](session, self.keyring, request, task))
         if outcome.result is not None:
             task.result_encrypted = self.keyring.encrypt(json.dumps(outcome.result, ensure_ascii=False, default=str),
                                                          result_context(request.controller_id))
         task.record, task.finished_at, task.lease_until = record, utcnow(), None
         self._hold(session, request, outcome)
         if outcome.manual is not None:
-            self._manual(session, request, task, outcome)
-            return self.advance(session, request)
+            return [self._manual(session, request, task, outcome)]
         task.status = _DONE
-        AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.task_done",
-                                 target=f"request:{request.id}",
-                                 data={"task": task.position, "operation": task.operation,
-                                       "collection": task.collection, "attempt": task.attempts, **_counts(record)})
-        return self.advance(session, request)
+        return [_task_done(request, task, record)]
 
-    def advance(self, session: Session, request: DataRequest) -> Claim | None:
-        """Claim the request's next pending task, or complete the request when every task is done. A task
-        waiting for staff does not hold up the ones after it; the request completes when staff finish it."""
-        session.flush()
-        following = next_task(session, request.id)
-        if following is not None:
-            return self._claim(session, following)
-        if not unfinished(session, request.id):
-            self._complete(session, request)
-        return None
-
-    def _complete(self, session: Session, request: DataRequest) -> None:
-        complete_request(session, self.keyring, request)
+    def _run_internal(self, session: Session, request: DataRequest, task: RequestTask, now: dt.datetime) -> None:
+        """A task that changes only Charter's database: claimed, run and recorded in this one transaction, so it
+        happens exactly once."""
+        record = INTERNAL[Operation(task.operation)](session, self.keyring, request, task)
+        task.attempts, task.started_at, task.finished_at, task.lease_until = task.attempts + 1, now, utcnow(), None
+        task.record, task.status = record, _DONE
+        AuditLog(session).record_many(request.controller_id, [_task_done(request, task, record)])
 
     def _hold(self, session: Session, request: DataRequest, outcome: Outcome) -> None:
         if not outcome.held:
@@ -228,7 +346,7 @@ class TaskRunner:
                 session.add(HeldItem(request_id=request.id, controller_id=request.controller_id,
                                      collection=item.collection, field=item.field, rule=item.rule, reason=reason))
 
-    def _manual(self, session: Session, request: DataRequest, task: RequestTask, outcome: Outcome) -> None:
+    def _manual(self, session: Session, request: DataRequest, task: RequestTask, outcome: Outcome) -> Entry:
         action = outcome.manual
         assert action is not None  # noqa: S101 - only called with one
         task.status = _WAITING
@@ -236,19 +354,12 @@ class TaskRunner:
                                collection=action.collection, operation=action.operation.value,
                                instructions={"zh": action.instructions.zh, "en": action.instructions.en},
                                fields=list(action.fields), status="open"))
-        AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.manual_task_opened",
-                                 target=f"request:{request.id}",
-                                 data={"task": task.position, "collection": action.collection,
-                                       "operation": action.operation.value})
+        return Entry(RUNNER_ACTOR, "request.manual_task_opened", f"request:{request.id}",
+                     {"task": task.position, "collection": action.collection, "operation": action.operation.value})
 
     # --- failure ------------------------------------------------------------------------------------------
 
-    def _fail(self, session: Session, claim: Claim, exc: CharterError) -> None:
-        task = session.get(RequestTask, claim.task_id, with_for_update=True)
-        if task is None or task.attempts != claim.attempt or task.status != _RUNNING:
-            return
-        request = session.get(DataRequest, task.request_id, with_for_update=True)
-        assert request is not None  # noqa: S101
+    def _fail(self, session: Session, request: DataRequest, task: RequestTask, exc: CharterError) -> None:
         code = exc.code if isinstance(exc, ConnectorError | CharterError) else "error"
         task.status, task.error_code, task.error_message = _FAILED, code, exc.message[:1000]
         task.finished_at, task.lease_until = utcnow(), None
@@ -260,6 +371,47 @@ class TaskRunner:
         AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.failed",
                                  target=f"request:{request.id}",
                                  data={"task": task.position, "collection": task.collection, "error": code})
+
+
+def _task_done(request: DataRequest, task: RequestTask, record: Mapping[str, Any]) -> Entry:
+    return Entry(RUNNER_ACTOR, "request.task_done", f"request:{request.id}",
+                 {"task": task.position, "operation": task.operation, "collection": task.collection,
+                  "attempt": task.attempts, **_counts(record)})
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # SQLite hands datetimes back naive
+
+
+def _claimable(task: RequestTask, now: dt.datetime) -> bool:
+    return task.status == _PENDING or (task.status == _RUNNING and task.lease_until is not None
+                                       and _aware(task.lease_until) < now)
+
+
+def _claimable_sql(now: dt.datetime) -> Any:
+    return or_(RequestTask.status == _PENDING, and_(RequestTask.status == _RUNNING, RequestTask.lease_until < now))
+
+
+def _batch_from(tasks: Sequence[RequestTask], now: dt.datetime) -> list[RequestTask]:
+    """The longest run of claimable store tasks from the first, never a change after a retrieve."""
+    batch: list[RequestTask] = []
+    retrieved = False
+    for task in tasks:
+        operation = Operation(task.operation)
+        if operation not in EXTERNAL or not _claimable(task, now) or (retrieved and operation in _CHANGES):
+            break
+        batch.append(task)
+        retrieved = retrieved or operation is Operation.RETRIEVE
+    return batch
+
+
+def _release(session: Session, ids: Sequence[int], attempts: Mapping[int, int]) -> None:
+    """Hand claimed tasks that did not run back as pending, their attempt uncounted."""
+    for task_id in ids:
+        session.execute(update(RequestTask).where(RequestTask.id == task_id, RequestTask.status == _RUNNING,
+                                                  RequestTask.attempts == attempts[task_id])
+                        .values(status=_PENDING, lease_until=None, started_at=None, attempts=attempts[task_id] - 1)
+                        .execution_options(synchronize_session=False))
 
 
 def _lock_controller(session: Session, controller_id: str) -> None:
@@ -301,5 +453,5 @@ def complete_request(session: Session, keyring: Keyring, request: DataRequest) -
     RequestService(session, keyring).tell(request, "request_completed", {"held_items": held}, actor=RUNNER_ACTOR)
 
 
-def _counts(record: dict[str, Any]) -> dict[str, Any]:
+def _counts(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if isinstance(v, int | bool)}

@@ -14,19 +14,20 @@ token = service.verify("lubpur", submitted.request.id, "042917")
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from charter.audit.services import AuditLog
+from charter.audit.services import AuditLog, batched
 from charter.consent.terms import offers_consent
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
@@ -65,6 +66,22 @@ def params_context(controller_id: str) -> str:
 
 def note_context(controller_id: str) -> str:
     return f"requests.note:{controller_id}"
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+_Method = Callable[Concatenate["RequestService", _P], _R]
+
+
+def _audited_together(method: _Method[_P, _R]) -> _Method[_P, _R]:
+    """The method's audit events are written together when it returns (`charter.audit.services.batched`)."""
+    @functools.wraps(method)
+    def wrapper(self: RequestService, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with batched(self.session):
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 def parse_request_kind(kind: str) -> RequestKind:
@@ -181,6 +198,7 @@ class RequestService:
 
     # --- submitting ---------------------------------------------------------------------------------------
 
+    @_audited_together
     def submit(self, controller_id: str, *, kind: str, identity_kind: str | None = None,
                identity_value: str | None = None, language: str = "zh-CN", params: dict[str, Any] | None = None,
                assertion: str | None = None, actor: str) -> Submitted:
@@ -212,6 +230,7 @@ class RequestService:
         self._send_code(request, deliverable=subject is not None and request.contact_channel != "none", actor=actor)
         return Submitted(request, None)
 
+    @_audited_together
     def submit_for_subject(self, controller_id: str, subject_id: str, *, kind: str, identity_kind: str,
                            identity_value: str, language: str = "zh-CN", params: dict[str, Any] | None = None,
                            verified_by: str, actor: str) -> Submitted:
@@ -285,6 +304,7 @@ class RequestService:
 
     # --- verification and approval ------------------------------------------------------------------------
 
+    @_audited_together
     def verify(self, controller_id: str, request_id: str, code: str, *, actor: str) -> str:
         """Check the code; on success the request is verified and the token for status and bundle returned."""
         request = self.get(controller_id, request_id, lock=True)
@@ -307,6 +327,7 @@ class RequestService:
             self._approved(request, by="automatic", actor=actor)
         return token
 
+    @_audited_together
     def approve(self, controller_id: str, request_id: str, *, actor: str) -> DataRequest:
         request = self.get(controller_id, request_id, lock=True)
         transition(request.status, Event.APPROVE)
@@ -366,18 +387,22 @@ class RequestService:
                               target=f"request:{request.id}", data={"error": exc.code})
             return []
         request.status = transition(request.status, Event.PLAN).value
-        tasks = [RequestTask(request_id=request.id, controller_id=request.controller_id, position=i,
-                             operation=d.operation.value, collection=d.collection, spec=d.spec, status="pending",
-                             attempts=0, enqueued_at=utcnow()) for i, d in enumerate(drafts)]
-        self.session.add_all(tasks)
+        now = utcnow()
+        rows = [{"request_id": request.id, "controller_id": request.controller_id, "position": i,
+                 "operation": d.operation.value, "collection": d.collection, "spec": d.spec, "status": "pending",
+                 "attempts": 0, "enqueued_at": now} for i, d in enumerate(drafts)]
         request.status = transition(request.status, Event.START).value
-        request.started_at = request.updated_at = utcnow()
+        request.started_at = request.updated_at = now
         self.session.flush()
+        if rows:
+            self.session.execute(insert(RequestTask), rows)  # one statement, not one per task
+        ids = list(self.session.execute(select(RequestTask.id).where(RequestTask.request_id == request.id)
+                                        .order_by(RequestTask.position)).scalars())
         self.audit.record(request.controller_id, actor=actor, action="request.planned",
                           target=f"request:{request.id}",
-                          data={"tasks": len(tasks), "datamap_version": request.datamap_version})
-        self.enqueue_after_commit([tasks[0].id] if tasks else [])
-        return [t.id for t in tasks]
+                          data={"tasks": len(rows), "datamap_version": request.datamap_version})
+        self.enqueue_after_commit(ids[:1])
+        return ids
 
     def _respect_holds(self, request: DataRequest, drafts: list[TaskDraft]) -> list[TaskDraft]:
         """Leave what a legal hold keeps, and record it as held so the person is told (LAN-RETENTION, LAN-LIMITS)."""
