@@ -41,7 +41,7 @@ from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError
 from charter.core.i18n import Text
-from charter.core.locks import lock_controller
+from charter.core.locks import lock_controller, locked_controller
 from charter.datamap.connections import ConnectorPool
 from charter.datamap.services import DataMapStore, as_datamap
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
@@ -138,6 +138,12 @@ class TaskRunner:
             batch = self._execute(batch)
 
     def _execute(self, batch: Batch) -> Batch | None:
+        with self.pool.held():
+            done = self._run_batch(batch)
+        following: Batch | None = self._in_transaction(lambda s: self._settle(s, batch, done))
+        return following
+
+    def _run_batch(self, batch: Batch) -> _Executed:
         done = _Executed()
         budget = self.lease.total_seconds() / 2
         for claim in batch.claims:
@@ -157,8 +163,7 @@ class TaskRunner:
             done.outcomes.append(outcome)
             if claim.operation is Operation.RETRIEVE and outcome.manual is None and claim.collection:
                 batch.carried.found[claim.collection] = tuple(outcome.result or ())
-        following: Batch | None = self._in_transaction(lambda s: self._settle(s, batch, done))
-        return following
+        return done
 
     def _in_transaction(self, work: Callable[[Session], Any]) -> Any:
         try:
@@ -196,12 +201,11 @@ class TaskRunner:
                                     .execution_options(populate_existing=True)).scalars().all()
             now = utcnow()
             todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
-            first = todo[0] if todo else None
-            if first is not None and not _claimable(first, now):
+            if todo and not _claimable(todo[0], now):
                 return None  # running under another worker's lease (or failed): that worker carries on
-            if first is not None and Operation(first.operation) in EXTERNAL:
-                return self._claim(session, request, _batch_from(todo, now),
-                                   carried or self._carried(session, request, tasks))
+            if todo and Operation(todo[0].operation) in EXTERNAL:
+                return self._claim(session, request, _batch_from(todo, now), carried or self._carried(session, request,
+                                                                                                     tasks))
             if not locked:
                 relocked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
                 if relocked is None:
@@ -210,11 +214,13 @@ class TaskRunner:
                 lock_controller(session, request.controller_id)
                 locked = True
                 continue  # read the tasks again under the lock
-            if first is None:
-                if all(t.status == _DONE for t in tasks):
-                    complete_request(session, self.keyring, request)
-                return None
-            self._run_internal(session, request, first, now)
+            while todo and Operation(todo[0].operation) not in EXTERNAL and _claimable(todo[0], now):
+                self._run_internal(session, request, todo.pop(0), now)
+            if todo:
+                continue  # a store task follows: claim it with the tasks after it
+            if all(t.status == _DONE for t in tasks):
+                complete_request(session, self.keyring, request)
+            return None
         return None
 
     def _claim(self, session: Session, request: DataRequest, tasks: Sequence[RequestTask],
@@ -415,10 +421,11 @@ def _release(session: Session, ids: Sequence[int], attempts: Mapping[int, int]) 
 
 
 def _lock_controller(session: Session, controller_id: str) -> None:
-    """Lock the controller row before the settle inserts anything: a row referencing the controller (a held item,
-    a recipient notice, a subject change) takes a key-share lock on it, and two settles that each hold one and then
-    ask for the audit log's exclusive lock deadlock on PostgreSQL. Taken first, it is one lock order."""
-    lock_controller(session, controller_id)
+    """Lock the controller row before the settle inserts anything, so every settle takes its locks in one order
+    (task, request, controller) whatever it goes on to write: the consent ledger's bulk path, for one, locks the
+    row `FOR UPDATE`, which waits for the key-share locks that inserting rows referencing it takes. The row comes
+    with the lock, so what reads it later in the settle (the outbox, for the controller's name) finds it."""
+    locked_controller(session, controller_id)
 
 
 def next_task(session: Session, request_id: str) -> int | None:

@@ -159,6 +159,7 @@ class RequestService:
         self.directory = SubjectDirectory(session, keyring)
         self.outbox = Outbox(session, keyring, notify=notify)
         self.challenges = Challenges(session, keyring)
+        self._settings: dict[str, RequestSettings] = {}
 
     # --- reading ----------------------------------------------------------------------------------------------
 
@@ -179,11 +180,12 @@ class RequestService:
         return request
 
     def settings(self, controller_id: str) -> RequestSettings:
-        row = self.session.get(RequestSettings, controller_id)
+        row = self._settings.get(controller_id) or self.session.get(RequestSettings, controller_id)
         if row is None:
             row = RequestSettings(controller_id=controller_id, needs_approval=False)
             self.session.add(row)
             self.session.flush()
+        self._settings[controller_id] = row  # held, so the session's identity map keeps answering for it
         return row
 
     def policy(self, controller_id: str) -> PolicyVersion:
@@ -211,6 +213,7 @@ class RequestService:
         if request_kind is RequestKind.WITHDRAWAL:
             clean["purposes"] = _withdrawable(policy, clean["purposes"])
         if assertion is not None:
+            self.settings(controller_id)
             vouched = accept_assertion(self.session, self.keyring, controller_id, assertion)
             identity_kind, identity_value = vouched.kind, vouched.value
         if not identity_kind or not identity_value:
@@ -377,9 +380,10 @@ class RequestService:
         """Persist the request's tasks and start it; the first task is enqueued once the caller commits."""
         kind = RequestKind(request.kind)
         try:
-            drafts = draft_tasks(kind, self._plan_of(request, kind), self.params(request))
-            if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
-                drafts = self._respect_holds(request, drafts)
+            with self.session.no_autoflush:  # the request's changes go in one UPDATE, with its tasks below
+                drafts = draft_tasks(kind, self._plan_of(request, kind), self.params(request))
+                if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
+                    drafts = self._respect_holds(request, drafts)
         except CharterError as exc:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code, request.error_message = exc.code, exc.message[:1000]
