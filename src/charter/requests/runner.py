@@ -30,9 +30,9 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.services import AuditLog, Entry, batched
@@ -68,6 +68,28 @@ def result_context(controller_id: str) -> str:
     return f"request_tasks.result:{controller_id}"
 
 
+class _TaskRow(NamedTuple):
+    """A task as the runner reads it: the columns that decide what runs next, never its spec or its result (the
+    spec comes back with the claim, the results only when a run starts)."""
+
+    id: int
+    position: int
+    operation: str
+    collection: str | None
+    status: str
+    attempts: int
+    lease_until: dt.datetime | None
+
+
+_TASK_COLUMNS = (RequestTask.id, RequestTask.position, RequestTask.operation, RequestTask.collection,
+                 RequestTask.status, RequestTask.attempts, RequestTask.lease_until)
+
+
+def _task_rows(session: Session, *where: Any, lock: bool = False) -> list[_TaskRow]:
+    query = select(*_TASK_COLUMNS).where(*where).order_by(RequestTask.position)
+    return [_TaskRow(*row) for row in session.execute(query.with_for_update() if lock else query)]
+
+
 class _Contended(Exception):
     """A task of the batch was no longer claimable: another worker has the request. The transaction rolls back."""
 
@@ -76,6 +98,7 @@ class _Contended(Exception):
 class Claim:
     task_id: int
     attempt: int
+    position: int
     operation: Operation
     collection: str | None
     spec: Mapping[str, Any]
@@ -196,16 +219,14 @@ class TaskRunner:
         anything else is written — the order a settle takes them in after its own tasks."""
         while Status(request.status) is Status.EXECUTING:
             session.flush()
-            tasks = session.execute(select(RequestTask).where(RequestTask.request_id == request.id)
-                                    .order_by(RequestTask.position)
-                                    .execution_options(populate_existing=True)).scalars().all()
+            tasks = _task_rows(session, RequestTask.request_id == request.id)
             now = utcnow()
             todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
             if todo and not _claimable(todo[0], now):
                 return None  # running under another worker's lease (or failed): that worker carries on
             if todo and Operation(todo[0].operation) in EXTERNAL:
-                return self._claim(session, request, _batch_from(todo, now), carried or self._carried(session, request,
-                                                                                                     tasks))
+                return self._claim(session, request, _batch_from(todo, now),
+                                   carried or self._carried(session, request))
             if not locked:
                 relocked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
                 if relocked is None:
@@ -214,37 +235,40 @@ class TaskRunner:
                 lock_controller(session, request.controller_id)
                 locked = True
                 continue  # read the tasks again under the lock
+            ran: set[int] = set()
             while todo and Operation(todo[0].operation) not in EXTERNAL and _claimable(todo[0], now):
-                self._run_internal(session, request, todo.pop(0), now)
+                ran.add(self._run_internal(session, request, todo.pop(0).id, now))
             if todo:
                 continue  # a store task follows: claim it with the tasks after it
-            if all(t.status == _DONE for t in tasks):
+            if all(t.status == _DONE or t.id in ran for t in tasks):
                 complete_request(session, self.keyring, request)
             return None
         return None
 
-    def _claim(self, session: Session, request: DataRequest, tasks: Sequence[RequestTask],
+    def _claim(self, session: Session, request: DataRequest, tasks: Sequence[_TaskRow],
                carried: Carried) -> Batch | None:
         now = utcnow()
         ids = [t.id for t in tasks]
         claim = (update(RequestTask).where(RequestTask.id.in_(ids), _claimable_sql(now))
                  .values(status=_RUNNING, lease_until=now + self.lease, attempts=RequestTask.attempts + 1,
-                         started_at=now))
+                         started_at=now).execution_options(synchronize_session=False))
+        claimed_columns = (RequestTask.id, RequestTask.attempts, RequestTask.spec)
         if session.get_bind().dialect.update_returning:
-            attempts = dict(session.execute(claim.returning(RequestTask.id, RequestTask.attempts)
-                                            .execution_options(synchronize_session=False)).all())
-            if len(attempts) != len(ids):
+            claimed = {row[0]: row for row in session.execute(claim.returning(*claimed_columns))}
+            if len(claimed) != len(ids):
                 raise _Contended
         else:
-            if session.execute(claim.execution_options(synchronize_session=False)).rowcount != len(ids):  # type: ignore[attr-defined]
+            if session.execute(claim).rowcount != len(ids):  # type: ignore[attr-defined]
                 raise _Contended
-            attempts = dict(session.execute(select(RequestTask.id, RequestTask.attempts)
-                                            .where(RequestTask.id.in_(ids))).all())
+            claimed = {row[0]: row for row in session.execute(select(*claimed_columns)
+                                                              .where(RequestTask.id.in_(ids)))}
+        attempts = {task_id: row[1] for task_id, row in claimed.items()}
         claims: list[Claim] = []
         for task in tasks:
             if attempts[task.id] > MAX_ATTEMPTS:
                 break
-            claims.append(Claim(task.id, attempts[task.id], Operation(task.operation), task.collection, task.spec))
+            claims.append(Claim(task.id, attempts[task.id], task.position, Operation(task.operation),
+                                task.collection, claimed[task.id][2]))
         if claims:
             _release(session, ids[len(claims):], attempts)  # the next claim fails the first of them
             if any(c.operation is Operation.DISABLE_LOGIN for c in claims) and carried.login_webhook is None:
@@ -252,23 +276,23 @@ class TaskRunner:
             return Batch(carried, tuple(claims))
         # The first task keeps being interrupted: fail it rather than run it forever.
         _release(session, ids[1:], attempts)
-        first = session.get(RequestTask, ids[0], populate_existing=True)
         locked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
-        assert first is not None and locked is not None  # noqa: S101 - claimed just now
+        assert locked is not None  # noqa: S101 - its task was claimed just now
         lock_controller(session, request.controller_id)
-        self._fail(session, locked, first, CharterError(f"the task was interrupted {MAX_ATTEMPTS} times",
-                                                        fix="Check the worker's log, then retry the request."))
+        self._fail(session, locked, tasks[0]._replace(attempts=attempts[ids[0]]), CharterError(
+            f"the task was interrupted {MAX_ATTEMPTS} times", fix="Check the worker's log, then retry the request."))
         return None
 
-    def _carried(self, session: Session, request: DataRequest, tasks: Sequence[RequestTask]) -> Carried:
+    def _carried(self, session: Session, request: DataRequest) -> Carried:
         identities: dict[str, list[str]] = {}
         if request.subject_id is not None:
             for identity in SubjectDirectory(session, self.keyring).identities(request.controller_id,
                                                                                request.subject_id):
                 identities.setdefault(identity.kind.value, []).append(identity.value)
-        found = {t.collection: tuple(self.rows(request.controller_id, t.result_encrypted)) for t in tasks
-                 if t.operation == Operation.RETRIEVE.value and t.status == _DONE and t.collection
-                 and t.result_encrypted}
+        results = session.execute(select(RequestTask.collection, RequestTask.result_encrypted).where(
+            RequestTask.request_id == request.id, RequestTask.operation == Operation.RETRIEVE.value,
+            RequestTask.status == _DONE))
+        found = {key: tuple(self.rows(request.controller_id, blob)) for key, blob in results if key and blob}
         return Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
                        params=RequestService(session, self.keyring).params(request),
                        identities={k: tuple(v) for k, v in identities.items()}, found=found, login_webhook=None)
@@ -289,53 +313,61 @@ class TaskRunner:
 
     def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
         ids = [c.task_id for c in batch.claims]
-        tasks = {t.id: t for t in session.execute(select(RequestTask).where(RequestTask.id.in_(ids))
-                                                  .order_by(RequestTask.position).with_for_update()).scalars()}
+        rows = {t.id: t for t in _task_rows(session, RequestTask.id.in_(ids), lock=True)}
         request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
         _lock_controller(session, request.controller_id)
         entries: list[Entry] = []
+        changes: list[dict[str, Any]] = []
         owned, unstarted = True, {}
         ran = len(done.outcomes)
         for index, claim in enumerate(batch.claims):
-            task = tasks.get(claim.task_id)
+            task = rows.get(claim.task_id)
             if task is None or task.status != _RUNNING or task.attempts != claim.attempt:
                 owned = False  # another worker took the task over after our lease ran out; it records the result
                 continue
             if index < ran:
-                entries.extend(self._record(session, request, task, done.outcomes[index]))
+                change, entry = self._record(session, request, task, done.outcomes[index])
+                changes.append(change)
+                entries.append(entry)
             elif index == ran and done.failure is not None:
                 AuditLog(session).record_many(request.controller_id, entries)
                 entries = []
                 self._fail(session, request, task, done.failure)
             elif not done.crashed:
                 unstarted[task.id] = task.attempts
+        if changes:
+            session.execute(_RECORD, changes)
         AuditLog(session).record_many(request.controller_id, entries)
         _release(session, list(unstarted), unstarted)
         if not owned or done.failure is not None or done.crashed:
             return None
         return self.advance(session, request, carried=batch.carried)
 
-    def _record(self, session: Session, request: DataRequest, task: RequestTask, outcome: Outcome) -> list[Entry]:
-        """Record what one task did; its audit event is returned for the batch's single INSERT."""
+    def _record(self, session: Session, request: DataRequest, task: _TaskRow,
+                outcome: Outcome) -> tuple[dict[str, Any], Entry]:
+        """What one task did: the values of its row (written for the batch in one statement) and its audit event
+        (one INSERT for the batch)."""
         record = dict(outcome.record)
-        if outcome.result is not None:
-            task.result_encrypted = self.keyring.encrypt(json.dumps(outcome.result, ensure_ascii=False, default=str),
-                                                         result_context(request.controller_id))
-        task.record, task.finished_at, task.lease_until = record, utcnow(), None
+        result = None if outcome.result is None else self.keyring.encrypt(
+            json.dumps(outcome.result, ensure_ascii=False, default=str), result_context(request.controller_id))
         self._hold(session, request, outcome)
+        status, entry = _DONE, _task_done(request, task, record)
         if outcome.manual is not None:
-            return [self._manual(session, request, task, outcome)]
-        task.status = _DONE
-        return [_task_done(request, task, record)]
+            status, entry = _WAITING, self._manual(session, request, task, outcome)
+        return {"_id": task.id, "status": status, "record": record, "result_encrypted": result,
+                "finished_at": utcnow()}, entry
 
-    def _run_internal(self, session: Session, request: DataRequest, task: RequestTask, now: dt.datetime) -> None:
+    def _run_internal(self, session: Session, request: DataRequest, task_id: int, now: dt.datetime) -> int:
         """A task that changes only Charter's database: claimed, run and recorded in this one transaction, so it
         happens exactly once."""
+        task = session.get(RequestTask, task_id, populate_existing=True)
+        assert task is not None  # noqa: S101 - read just now under the request's lock
         record = INTERNAL[Operation(task.operation)](session, self.keyring, request, task)
         task.attempts, task.started_at, task.finished_at, task.lease_until = task.attempts + 1, now, utcnow(), None
         task.record, task.status = record, _DONE
         AuditLog(session).record_many(request.controller_id, [_task_done(request, task, record)])
+        return task_id
 
     def _hold(self, session: Session, request: DataRequest, outcome: Outcome) -> None:
         if not outcome.held:
@@ -352,10 +384,9 @@ class TaskRunner:
                 session.add(HeldItem(request_id=request.id, controller_id=request.controller_id,
                                      collection=item.collection, field=item.field, rule=item.rule, reason=reason))
 
-    def _manual(self, session: Session, request: DataRequest, task: RequestTask, outcome: Outcome) -> Entry:
+    def _manual(self, session: Session, request: DataRequest, task: _TaskRow, outcome: Outcome) -> Entry:
         action = outcome.manual
         assert action is not None  # noqa: S101 - only called with one
-        task.status = _WAITING
         session.add(ManualTask(controller_id=request.controller_id, request_id=request.id, task_id=task.id,
                                collection=action.collection, operation=action.operation.value,
                                instructions={"zh": action.instructions.zh, "en": action.instructions.en},
@@ -365,10 +396,11 @@ class TaskRunner:
 
     # --- failure ------------------------------------------------------------------------------------------
 
-    def _fail(self, session: Session, request: DataRequest, task: RequestTask, exc: CharterError) -> None:
+    def _fail(self, session: Session, request: DataRequest, task: _TaskRow, exc: CharterError) -> None:
         code = exc.code if isinstance(exc, ConnectorError | CharterError) else "error"
-        task.status, task.error_code, task.error_message = _FAILED, code, exc.message[:1000]
-        task.finished_at, task.lease_until = utcnow(), None
+        session.execute(update(RequestTask).where(RequestTask.id == task.id).values(
+            status=_FAILED, error_code=code, error_message=exc.message[:1000], finished_at=utcnow(),
+            lease_until=None).execution_options(synchronize_session=False))
         if Status(request.status) is Status.EXECUTING:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code = code
@@ -379,7 +411,29 @@ class TaskRunner:
                                  data={"task": task.position, "collection": task.collection, "error": code})
 
 
-def _task_done(request: DataRequest, task: RequestTask, record: Mapping[str, Any]) -> Entry:
+_TASKS = RequestTask.__table__
+assert isinstance(_TASKS, Table)  # noqa: S101 - a mapped class's table
+_RECORD = (update(_TASKS).where(_TASKS.c.id == bindparam("_id"))
+           .values(status=bindparam("status"), record=bindparam("record"),
+                   result_encrypted=bindparam("result_encrypted"), finished_at=bindparam("finished_at"),
+                   lease_until=None))
+"""What a settle writes for each task it ran: one statement, run with one set of values per task."""
+
+
+class _Recorded(Protocol):
+    """A task row or entity, as its audit event names it."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def operation(self) -> str: ...
+    @property
+    def collection(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+def _task_done(request: DataRequest, task: _Recorded, record: Mapping[str, Any]) -> Entry:
     return Entry(RUNNER_ACTOR, "request.task_done", f"request:{request.id}",
                  {"task": task.position, "operation": task.operation, "collection": task.collection,
                   "attempt": task.attempts, **_counts(record)})
@@ -389,7 +443,7 @@ def _aware(at: dt.datetime) -> dt.datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # SQLite hands datetimes back naive
 
 
-def _claimable(task: RequestTask, now: dt.datetime) -> bool:
+def _claimable(task: _TaskRow, now: dt.datetime) -> bool:
     return task.status == _PENDING or (task.status == _RUNNING and task.lease_until is not None
                                        and _aware(task.lease_until) < now)
 
@@ -398,9 +452,9 @@ def _claimable_sql(now: dt.datetime) -> Any:
     return or_(RequestTask.status == _PENDING, and_(RequestTask.status == _RUNNING, RequestTask.lease_until < now))
 
 
-def _batch_from(tasks: Sequence[RequestTask], now: dt.datetime) -> list[RequestTask]:
+def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
     """The longest run of claimable store tasks from the first, never a change after a retrieve."""
-    batch: list[RequestTask] = []
+    batch: list[_TaskRow] = []
     retrieved = False
     for task in tasks:
         operation = Operation(task.operation)
