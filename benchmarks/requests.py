@@ -53,7 +53,7 @@ from charter.subjects.services import SubjectDirectory
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "fides-sample"
-SAMPLE_SECRET = "CHARTER_SECRET_POSTGRES_EXAMPLE_TEST_DATASET"
+SAMPLE_SECRET = "CHARTER_SECRET_POSTGRES_EXAMPLE_TEST_DATASET"  # noqa: S105 - the variable's name, not a secret
 WARM_UP = 2
 
 
