@@ -134,6 +134,9 @@ class FieldSpec(_Spec):
     categories: tuple[str, ...] = ()
     erasure: ErasureSpec | None = None
     """None: erasure leaves the field as it is (it holds nothing personal, or it is a primary key)."""
+    identity: str | None = None
+    """The kind of identity the field holds (`email`, `phone`…): a value written to it is normalised as
+    Charter normalises that kind, so the person is still found by it."""
 
 
 class CollectionSpec(_Spec):
