@@ -53,7 +53,8 @@ from charter.requests.services import RequestService
 from charter.requests.texts import held_line
 from charter.subjects.services import SubjectDirectory
 
-__all__ = ["DEFAULT_LEASE", "TaskRunner", "complete_request", "held_lines", "next_task", "result_context", "unfinished"]
+__all__ = ["DEFAULT_LEASE", "Batch", "TaskRunner", "complete_request", "held_lines", "next_task", "result_context",
+           "unfinished"]
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +157,18 @@ class TaskRunner:
 
     def run(self, task_id: int) -> None:
         """Run this task and, batch after batch, the rest of its request."""
-        batch: Batch | None = self._in_transaction(lambda s: self._start(s, task_id))
+        self.carry_on(self._in_transaction(lambda s: self._start(s, task_id)))
+
+    def carry_on(self, batch: Batch | None) -> None:
+        """Run a claimed batch and, batch after batch, the rest of its request."""
         while batch is not None:
             batch = self._execute(batch)
+
+    def claim_first(self, session: Session, request: DataRequest) -> Batch | None:
+        """In the caller's transaction (the one that planned the request): claim its first batch, if it starts
+        with store tasks. Run it with `carry_on` once that transaction committed; if it rolls back, nothing was
+        claimed. A request that starts with a task in Charter's own records is left to `run`."""
+        return self.advance(session, request, locked=False, store_tasks_only=True)
 
     def _execute(self, batch: Batch) -> Batch | None:
         with self.pool.held():
@@ -209,14 +219,15 @@ class TaskRunner:
         return self.advance(session, found[0], locked=False)
 
     def advance(self, session: Session, request: DataRequest, *, locked: bool = True,
-                carried: Carried | None = None) -> Batch | None:
+                carried: Carried | None = None, store_tasks_only: bool = False) -> Batch | None:
         """Claim the request's next batch, running first any tasks that change only Charter's database, or
         complete the request when every task is done. A task waiting for staff does not hold up the ones after
         it; the request completes when staff finish it.
 
         `locked`: the caller holds the request row's and the controller's locks (a settle). Without them, a batch
         is claimed with the tasks' own row locks only, and the locks are taken (request, then controller) before
-        anything else is written — the order a settle takes them in after its own tasks."""
+        anything else is written — the order a settle takes them in after its own tasks. `store_tasks_only`: claim
+        a batch of store tasks or nothing."""
         while Status(request.status) is Status.EXECUTING:
             session.flush()
             tasks = _task_rows(session, RequestTask.request_id == request.id)
@@ -227,6 +238,8 @@ class TaskRunner:
             if todo and Operation(todo[0].operation) in EXTERNAL:
                 return self._claim(session, request, _batch_from(todo, now),
                                    carried or self._carried(session, request))
+            if store_tasks_only:
+                return None
             if not locked:
                 relocked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
                 if relocked is None:

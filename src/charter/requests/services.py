@@ -39,7 +39,7 @@ from charter.jurisdictions import RequestKind, due_date, refusal_grounds
 from charter.outbox.services import Outbox, parse_language
 from charter.policy.schema import PolicyVersion
 from charter.policy.services import PolicyStore, as_policy
-from charter.requests.interfaces import NullQueue, TaskQueue
+from charter.requests.interfaces import ClaimingQueue, NullQueue, TaskQueue
 from charter.requests.lifecycle import Event, Status, advance, transition
 from charter.requests.models import DataRequest, HeldItem, RequestSettings, RequestTask
 from charter.requests.planning import NEEDS_DATAMAP, Operation, TaskDraft, draft_tasks
@@ -405,6 +405,12 @@ class RequestService:
         self.audit.record(request.controller_id, actor=actor, action="request.planned",
                           target=f"request:{request.id}",
                           data={"tasks": len(rows), "datamap_version": request.datamap_version})
+        queue = self.queue
+        if ids and isinstance(queue, ClaimingQueue):
+            claimed = queue.claim_first(self.session, request)
+            if claimed is not None:
+                event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
+                return ids
         self.enqueue_after_commit(ids[:1])
         return ids
 
