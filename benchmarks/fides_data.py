@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-import pymysql
+import pymysql  # type: ignore[import-untyped]
 import redis
 import yaml
 from tests.datamap.fides_paths import SQL
@@ -73,10 +73,10 @@ def _people_sql(count: int) -> list[str]:
 def load_sample(url: str, people: int) -> None:
     """Fides' sample SQL as it ships, then `people` copies of customer-1."""
     with psycopg.connect(_dsn(url), autocommit=True) as conn:
-        conn.execute(SQL.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+        conn.execute(SQL.read_text(encoding="utf-8"))
         with conn.transaction():
             for statement in _people_sql(people):
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
 
 
 _MARIA_TABLES = [
@@ -98,11 +98,11 @@ def move_to_mariadb(pg_url: str, maria_url: str, redis_url: str, prefix: str, pe
             for statement in _MARIA_TABLES:
                 cur.execute(statement)
             for name in MOVED:
-                rows = pg.execute(f"SELECT * FROM {name}").fetchall()  # type: ignore[arg-type]
+                rows = pg.execute(f"SELECT * FROM {name}").fetchall()
                 if rows:
                     marks = ", ".join(["%s"] * len(rows[0]))
                     cur.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
-                pg.execute(f"DROP TABLE {name}")  # type: ignore[arg-type]
+                pg.execute(f"DROP TABLE {name}")
         maria.commit()
     finally:
         maria.close()
@@ -163,7 +163,7 @@ def fill(url: str, rows: int) -> None:
     ]
     with psycopg.connect(_dsn(url), autocommit=True) as conn:
         for statement in statements + _INDEXES:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         conn.execute("VACUUM ANALYZE")
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
-import pymysql
+import pymysql  # type: ignore[import-untyped]
 import redis
 
 from charter.connectors.base import CollectionSpec, Lookup, Strategy
@@ -77,7 +77,7 @@ class Floor:
             with self.maria.cursor() as cur:
                 cur.execute(sql, params)
                 return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        return [dict(zip(names, row, strict=True)) for row in self.pg.execute(sql, params).fetchall()]  # type: ignore[arg-type]
+        return [dict(zip(names, row, strict=True)) for row in self.pg.execute(sql, params).fetchall()]
 
     def _erase(self, task: TaskSpec, lookup: Lookup) -> None:
         spec = task.collection
@@ -96,7 +96,7 @@ class Floor:
             with self.maria.cursor() as cur:
                 cur.execute(sql, params)
         else:
-            self.pg.execute(sql, params)  # type: ignore[arg-type]
+            self.pg.execute(sql, params)
 
     def _keys(self, spec: CollectionSpec, lookup: Lookup) -> list[tuple[str, Any]]:
         pattern = spec.key or ""
