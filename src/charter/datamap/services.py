@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,11 +17,10 @@ from charter.core.yamldoc import Problem
 from charter.datamap.check import check_datamap
 from charter.datamap.loader import DataMapFileError, LoadedDataMap, load_datamap_text
 from charter.datamap.models import DataMapVersionRecord
-from charter.datamap.plan import Plan, Planner
 from charter.datamap.schema import DataMap
 from charter.policy.services import PolicyStore, as_policy
 
-__all__ = ["Compiled", "DataMapInvalid", "DataMapStore", "Published", "as_datamap", "as_document", "content_hash"]
+__all__ = ["DataMapInvalid", "DataMapStore", "Published", "as_datamap", "as_document", "content_hash"]
 
 
 class DataMapInvalid(CharterError):
@@ -41,47 +37,6 @@ class Published:
     record: DataMapVersionRecord
     created: bool
     """False when the same content was already published: publishing is idempotent."""
-
-
-@dataclass(frozen=True)
-class Compiled:
-    """A published version, parsed, with its planner and the plans made with it. Published versions never change,
-    so one is compiled once per process and found again by its content hash."""
-
-    version: str
-    content_hash: str
-    datamap: DataMap
-    planner: Planner
-    _plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, repr=False, compare=False)
-
-    def plan(self, identity_kinds: Iterable[str]) -> Plan:
-        """`Planner.plan`, remembered per set of identity kinds (a plan is a pure function of the two)."""
-        key = tuple(sorted(set(identity_kinds)))
-        found = self._plans.get(key)
-        if found is None:
-            found = self._plans[key] = self.planner.plan(key)
-        return found
-
-
-_COMPILED: OrderedDict[str, tuple[DataMap, Planner]] = OrderedDict()
-_PLANS: dict[str, dict[tuple[str, ...], Plan]] = {}
-_COMPILED_SIZE = 64
-_COMPILED_LOCK = threading.Lock()
-
-
-def _compiled(content: str, load: Callable[[], dict[str, object]]) -> tuple[DataMap, Planner]:
-    with _COMPILED_LOCK:
-        found = _COMPILED.get(content)
-        if found is not None:
-            _COMPILED.move_to_end(content)
-            return found
-    datamap = DataMap.model_validate(load())
-    built = (datamap, Planner(datamap))
-    with _COMPILED_LOCK:
-        _COMPILED[content] = built
-        while len(_COMPILED) > _COMPILED_SIZE:
-            _PLANS.pop(_COMPILED.popitem(last=False)[0], None)
-    return built
 
 
 def as_datamap(record: DataMapVersionRecord) -> DataMap:
@@ -159,27 +114,6 @@ class DataMapStore:
             raise NotFound(f"no published data map version {version!r}",
                            fix="List versions with GET /v1/datamaps or `charter datamap list`.")
         return record
-
-    def compiled(self, controller_id: str, version: str | None = None) -> Compiled:
-        """The version named, or else the current one, compiled (`Compiled`): the request path reads its version
-        and content hash, and the document only the first time this process sees that content."""
-        q = select(DataMapVersionRecord.id, DataMapVersionRecord.version, DataMapVersionRecord.content_hash).where(
-            DataMapVersionRecord.controller_id == controller_id)
-        q = q.where(DataMapVersionRecord.version == version) if version is not None else \
-            q.order_by(DataMapVersionRecord.id.desc()).limit(1)
-        row = self.session.execute(q).first()
-        if row is None:
-            if version is not None:
-                raise NotFound(f"no published data map version {version!r}",
-                               fix="List versions with GET /v1/datamaps or `charter datamap list`.")
-            raise NotFound(f"controller {controller_id!r} has no published data map",
-                           fix="Publish one with `charter datamap publish FILE --controller ID`.")
-        record_id, found_version, digest = row
-        datamap, planner = _compiled(digest, lambda: self.session.execute(
-            select(DataMapVersionRecord.document).where(DataMapVersionRecord.id == record_id)).scalar_one())
-        with _COMPILED_LOCK:
-            plans = _PLANS.setdefault(digest, {})
-        return Compiled(found_version, digest, datamap, planner, plans)
 
     def current(self, controller_id: str) -> DataMapVersionRecord:
         """The most recently published version: the map new requests are planned with."""

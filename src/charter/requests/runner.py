@@ -42,8 +42,8 @@ from charter.core.db import utcnow
 from charter.core.errors import CharterError
 from charter.core.i18n import Text
 from charter.core.locks import lock_controller, locked_controller
+from charter.datamap.compiled import compiled
 from charter.datamap.connections import ConnectorPool
-from charter.datamap.services import DataMapStore
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
 from charter.requests.models import DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
@@ -385,7 +385,7 @@ class TaskRunner:
     def _hold(self, session: Session, request: DataRequest, outcome: Outcome) -> None:
         if not outcome.held:
             return
-        datamap = DataMapStore(session).compiled(request.controller_id, request.datamap_version or "").datamap
+        datamap = compiled(session, request.controller_id, request.datamap_version or "").datamap
         for item in outcome.held:
             rule = datamap.retention_rule(item.rule)
             reason = {"zh": rule.reason.zh, "en": rule.reason.en, "zh_tw": rule.reason.zh_tw} if rule else \

@@ -33,7 +33,7 @@ from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang, Text
-from charter.datamap.services import DataMapStore
+from charter.datamap.compiled import compiled
 from charter.jurisdictions import RequestKind, due_date, refusal_grounds
 from charter.outbox.services import Outbox, parse_language
 from charter.policy.schema import PolicyVersion
@@ -435,12 +435,12 @@ class RequestService:
         if request.subject_id is None:
             raise CharterError("the request has no subject", field="subject_id")
         try:
-            compiled = DataMapStore(self.session).compiled(request.controller_id)
+            datamap = compiled(self.session, request.controller_id)
         except NotFound:
             return None
-        request.datamap_version = compiled.version
+        request.datamap_version = datamap.version
         kinds = {i.kind.value for i in self.directory.identities(request.controller_id, request.subject_id)}
-        return compiled.plan(kinds or {request.identity_kind})
+        return datamap.plan(kinds or {request.identity_kind})
 
     def enqueue_after_commit(self, task_ids: Sequence[int]) -> None:
         if not task_ids:
