@@ -164,3 +164,30 @@ def test_access_bundle_carries_the_consent_history_in_json_and_html(sessions: se
         json.dumps(history)
         html = as_html(bundle)
         assert "Your consent history" in html and "Marketing email" in html and "Withdrawn" in html
+
+
+def test_a_decision_logged_before_an_erasure_but_written_after_it_does_not_name_the_person(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """The decider writes its log in batches off the request path: a decision queued before the erasure and
+    flushed after it (or posted late by an embedded decider) must not bring the erased person's id back. One
+    made after the erasure, for the person's new relationship, still names them."""
+    with shop_world(sessions, keyring, tmp_path) as world:
+        record_id = _grant(world)
+        decider = _decider(world)
+        assert decider.decide(world.cid, world.ann, Question("marketing")).is_logged
+        assert decider.pending() == 1  # queued, not written yet
+        rid, _token = world.submit_verified("erasure")
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        assert decider.flush() == 1
+        with sessions() as session:
+            logged = session.execute(select(DecisionRecord).where(DecisionRecord.controller_id == world.cid)).scalars()
+            assert [(d.subject_id, d.consent_record_id) for d in logged] == [(None, record_id)]
+        again = _grant(world)  # the person comes back and consents anew
+        decider.refresh()
+        assert decider.decide(world.cid, world.ann, Question("marketing")).is_logged
+        decider.close()
+        with sessions() as session:
+            logged = session.execute(select(DecisionRecord).where(DecisionRecord.controller_id == world.cid)
+                                     .order_by(DecisionRecord.id)).scalars()
+            assert [(d.subject_id, d.consent_record_id) for d in logged] == [(None, record_id), (world.ann, again)]

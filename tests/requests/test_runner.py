@@ -229,3 +229,90 @@ def test_due_dates_follow_the_jurisdiction_and_hk_needs_a_written_reason(session
             request = _request(hk, rid)
             after = describe(session, keyring, request, for_staff=True, today=request.due_on + dt.timedelta(days=1))
             assert not after.needs_late_reason and after.is_overdue and after.late_reason_recorded
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def _tasks(world: World, rid: str) -> list[RequestTask]:
+    with world.sessions() as session:
+        return list(session.query(RequestTask).filter_by(request_id=rid).order_by(RequestTask.position))
+
+
+def test_the_access_pass_is_stored_before_anything_is_erased_and_every_task_is_audited_once(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """Store tasks run in batches, but a batch never erases after a retrieve: the keys later lookups need are
+    recorded before the first change, so a crash cannot lose them."""
+    with shop_world(sessions, keyring, tmp_path) as world:
+        rid, _ = world.submit_verified("erasure")
+        _finish_manual(world)
+        tasks = _tasks(world, rid)
+        reads = [t for t in tasks if t.operation == "retrieve"]
+        changes = [t for t in tasks if t.operation == "erase" and t.record and not t.record.get("manual")]
+        assert reads and changes and all(t.result_encrypted for t in reads)
+        assert max(_aware(t.finished_at) for t in reads if t.finished_at) <= min(
+            _aware(t.started_at) for t in changes if t.started_at)
+        assert all(t.attempts == 1 for t in tasks)
+        with sessions() as session:
+            done = session.query(AuditEvent).filter_by(controller_id=world.cid, action="request.task_done",
+                                                       target=f"request:{rid}").all()
+            assert sorted(int(e.data["task"]) for e in done) == sorted(  # type: ignore[call-overload]
+                t.position for t in tasks if not (t.record or {}).get("manual"))
+            assert AuditLog(session).verify(world.cid).ok
+
+
+def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_request(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        engine = create_engine(world.shop_url)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE addresses RENAME COLUMN street TO street_line"))
+        rid, _ = world.submit_verified("erasure")
+        tasks = _tasks(world, rid)
+        failed = next(t for t in tasks if t.status == "failed")
+        assert failed.collection == "shop_db.addresses"
+        after = [t for t in tasks if t.position > failed.position]
+        assert after and all(t.status == "pending" and t.attempts == 0 and t.started_at is None for t in after)
+        assert all(t.status in ("done", "waiting") for t in tasks if t.position < failed.position)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE addresses RENAME COLUMN street_line TO street"))
+        engine.dispose()
+        with sessions() as session, session.begin():
+            StaffDesk(session, keyring, queue=world.worker).retry(world.cid, rid, actor="staff")
+        assert world.worker.wait_idle()
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        assert next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1)["phone"] is None
+
+
+def test_a_batch_past_half_its_lease_hands_back_the_tasks_it_did_not_start(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """With no time left on the lease after one task, each batch runs one task and releases the rest, which are
+    claimed again in the same settle: the request still completes and no attempt is counted twice."""
+    with shop_world(sessions, keyring, tmp_path) as world:
+        world.worker.runner.lease = dt.timedelta(0)
+        rid, _ = world.submit_verified("erasure")
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        assert all(t.attempts == 1 for t in _tasks(world, rid))
+
+
+def test_a_task_under_another_workers_lease_is_left_to_that_worker(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        rid, _ = world.submit_verified("erasure")
+        with sessions() as session, session.begin():
+            task = session.query(RequestTask).filter_by(request_id=rid, operation="erase",
+                                                        collection="shop_db.customers").one()
+            session.execute(update(RequestTask).where(RequestTask.id == task.id).values(
+                status="running", attempts=1, lease_until=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)))
+            task_id = task.id
+            events = session.query(AuditEvent).filter_by(controller_id=world.cid).count()
+        before = table_rows(world.shop_url, customers)
+        world.worker.runner.run(task_id)
+        with sessions() as session:
+            again = session.get(RequestTask, task_id)
+            assert again is not None and (again.status, again.attempts) == ("running", 1)
+            assert session.query(AuditEvent).filter_by(controller_id=world.cid).count() == events
+        assert table_rows(world.shop_url, customers) == before

@@ -249,3 +249,55 @@ def test_explanation_of_an_automated_decision_and_an_appeal_decided_by_staff(
     refused = client.post(f"/v1/requests/{rid}/appeal", headers={**headers, "Charter-Request-Token": token},
                           json={"statement": "why"})
     assert refused.status_code == 400
+
+
+def _rectify(client: TestClient, world: World, category: str, value: str) -> tuple[str, str]:
+    asked = client.post("/v1/requests", headers=world.tenant.headers, json={
+        "kind": "rectification", "identity": {"kind": "email", "value": ANN_EMAIL}, "language": "en",
+        "params": {"category": category, "value": value}})
+    assert asked.status_code == 202, asked.text
+    rid = asked.json()["request_id"]
+    checked = client.post(f"/v1/requests/{rid}/verify", headers=world.tenant.headers,
+                          json={"code": world.last_code()})
+    assert checked.status_code == 200, checked.text
+    assert world.worker.wait_idle(30)
+    return rid, checked.json()["token"]
+
+
+def test_rectification_over_http_reaches_every_store_holding_the_field_and_every_recipient(
+        client: TestClient, sessions: sessionmaker[Session], api_world: World) -> None:
+    """LUB-RECTIFY: the phone number is held by the shop's customers table and by the archive staff keep by
+    hand; the correction changes the first, becomes a task for staff for the second, and the recipient the
+    person's data went to is told — and nothing of anyone else changes."""
+    world = api_world
+    headers = world.tenant.headers
+    disclosed = {"subject_id": world.ann, "recipient": "mailer", "categories": ["contact.email"],
+                 "purpose": "marketing"}
+    assert client.post("/v1/disclosures", headers=headers, json=disclosed).status_code == 201
+    bob_before = next(r for r in table_rows(world.shop_url, customers) if r["id"] == 2)
+    bad = client.post("/v1/requests", headers=headers, json={
+        "kind": "rectification", "identity": {"kind": "email", "value": ANN_EMAIL},
+        "params": {"category": "contact.phone"}})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "params.value"
+    ann_before = next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1)
+    rid, token = _rectify(client, world, "contact.phone", "call me maybe")
+    failed = status(client, world, rid, token)
+    assert failed["status"] == "failed" and "not a valid phone" in failed["error"]
+    assert next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1) == ann_before
+    rid, token = _rectify(client, world, "contact.phone", "+86 137 0013 7000")
+    waiting = client.get("/v1/admin/manual-tasks", headers=headers).json()
+    assert [(t["collection"], t["operation"], t["fields"]) for t in waiting] == [
+        ("archive.contracts", "rectify", ["phone"])]
+    assert status(client, world, rid, token)["status"] == "executing"
+    finish_manual(client, world)
+    body = status(client, world, rid, token)
+    assert body["status"] == "completed"
+    assert [(r["recipient"], r["action"]) for r in body["recipients"]] == [("mailer", "rectification")]
+    ann = next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1)
+    assert ann["phone"] == "+8613700137000"  # normalised as Charter normalises phone numbers
+    assert next(r for r in table_rows(world.shop_url, customers) if r["id"] == 2) == bob_before
+    assert "recipient_notice" in _templates_to(sessions, world.cid)
+    staff = client.get(f"/v1/admin/requests/{rid}", headers=headers).json()
+    rectified = [t for t in staff["tasks"] if t["operation"] == "rectify"]
+    assert {(t["collection"], t["status"]) for t in rectified} == {("shop_db.customers", "done"),
+                                                                   ("archive.contracts", "done")}

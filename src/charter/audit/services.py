@@ -2,18 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from charter.audit.chain import GENESIS, ChainLink, Verification, event_hash, verify_links
 from charter.audit.models import AuditEvent
 from charter.core.db import utcnow
 from charter.core.errors import NotFound
-from charter.core.locks import lock_controller
+from charter.core.locks import locked_controller
 from charter.core.models import Controller
+
+
+class Entry(NamedTuple):
+    """One event for `AuditLog.record_many`."""
+
+    actor: str
+    action: str
+    target: str
+    data: Mapping[str, object] | None = None
+
+
+_PENDING = "charter.audit.pending"
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Audit events recorded in the block are written when it ends, in the order recorded, with one lock and
+    one INSERT per controller instead of one each. Inside an outer block, the outer one writes them. If the block
+    raises they are still written while the transaction can take them, in case the caller commits what it did.
+
+    For a unit of work that records several events and reads none of them back before it ends (a request's
+    submission, a settle of its tasks). Another chain writer in the block (the consent ledger's bulk path) stays
+    correct: the events are chained from the head as it is when they are written."""
+    if _PENDING in session.info:
+        yield
+        return
+    pending: dict[str, list[Entry]] = {}
+    session.info[_PENDING] = pending
+    try:
+        yield
+    except BaseException:
+        del session.info[_PENDING]
+        if session.is_active:
+            _write(session, pending)
+        raise
+    del session.info[_PENDING]
+    _write(session, pending)
+
+
+def _write(session: Session, pending: Mapping[str, Sequence[Entry]]) -> None:
+    log = AuditLog(session)
+    for controller_id, entries in pending.items():
+        log.record_many(controller_id, entries)
 
 
 def next_event(controller_id: str, head_seq: int, head_hash: str, *, actor: str, action: str, target: str,
@@ -36,14 +80,11 @@ class AuditLog:
     def record(
         self, controller_id: str, *, actor: str, action: str, target: str,
         data: Mapping[str, object] | None = None,
-    ) -> AuditEvent:
-        if not lock_controller(self.session, controller_id):
-            raise NotFound(f"no controller {controller_id!r}")
-        # populate_existing: a Controller loaded earlier in this session (a page's sign-in check) would otherwise
-        # hand back its stale head, and two writers would take the same seq.
-        controller = self.session.execute(
-            select(Controller).where(Controller.id == controller_id).execution_options(populate_existing=True)
-        ).scalar_one()
+    ) -> AuditEvent | None:
+        """Append one event (None when it waits for the end of a `batched` block)."""
+        if self._defer(controller_id, [Entry(actor, action, target, data)]):
+            return None
+        controller = self._locked(controller_id)
         values = next_event(controller_id, controller.audit_head_seq, controller.audit_head_hash, actor=actor,
                             action=action, target=target, data=data)
         event = AuditEvent(**values)
@@ -52,8 +93,39 @@ class AuditLog:
         self.session.flush()
         return event
 
+    def record_many(self, controller_id: str, entries: Sequence[Entry]) -> int:
+        """Append several events in order under one lock, with one INSERT: what a request's batch of tasks did.
+        Returns the sequence number of the last one (0 when nothing was written now)."""
+        if not entries or self._defer(controller_id, entries):
+            return 0
+        controller = self._locked(controller_id)
+        seq, head = controller.audit_head_seq, controller.audit_head_hash
+        rows: list[dict[str, Any]] = []
+        for entry in entries:
+            values = next_event(controller_id, seq, head, actor=entry.actor, action=entry.action,
+                                target=entry.target, data=entry.data)
+            rows.append(values)
+            seq, head = values["seq"], values["hash"]
+        self.session.execute(insert(AuditEvent), rows)
+        controller.audit_head_seq, controller.audit_head_hash = seq, head
+        self.session.flush()
+        return seq
+
+    def _defer(self, controller_id: str, entries: Sequence[Entry]) -> bool:
+        pending: dict[str, list[Entry]] | None = self.session.info.get(_PENDING)
+        if pending is None:
+            return False
+        pending.setdefault(controller_id, []).extend(entries)
+        return True
+
+    def _locked(self, controller_id: str) -> Controller:
+        controller = locked_controller(self.session, controller_id)
+        if controller is None:
+            raise NotFound(f"no controller {controller_id!r}")
+        return controller
+
     def record_read(self, controller_id: str, *, actor: str, target: str, fields: Sequence[str],
-                    data: Mapping[str, object] | None = None) -> AuditEvent:
+                    data: Mapping[str, object] | None = None) -> AuditEvent | None:
         """A staff member was shown personal data (LAN-SECURITY): who, whose record, which fields; never values.
 
         Example: `AuditLog(s).record_read("acme", actor="staff:3", target="staff:list", fields=["email"])`

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
@@ -133,6 +134,9 @@ class FieldSpec(_Spec):
     categories: tuple[str, ...] = ()
     erasure: ErasureSpec | None = None
     """None: erasure leaves the field as it is (it holds nothing personal, or it is a primary key)."""
+    identity: str | None = None
+    """The kind of identity the field holds (`email`, `phone`…): a value written to it is normalised as
+    Charter normalises that kind, so the person is still found by it."""
 
 
 class CollectionSpec(_Spec):
@@ -325,6 +329,12 @@ class Connector(ABC):
     @abstractmethod
     def scan(self, spec: CollectionSpec, scan: Scan) -> Iterator[tuple[Row, ...]]:
         """The collection's rows (the fields `scan` names), page by page."""
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Within the block, this thread's calls may share one connection: a batch of calls pays for reaching the
+        store once. The default holds nothing."""
+        yield
 
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release connections; the connector must not be used afterwards."""

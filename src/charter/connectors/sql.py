@@ -3,16 +3,23 @@
 Connection handling lives here; the statements come from `sql_queries`. Before touching a table the connector
 checks that the table and every declared column exist, so a data map that names a missing one fails with an
 error naming it instead of silently matching nothing.
+
+Reads and the changes that are one statement (a bulk UPDATE, a DELETE, a correction) run in autocommit: one
+statement is atomic on its own, and a BEGIN and a COMMIT or ROLLBACK around it would be two more round trips.
+Changes computed row by row (keyed hashes, prefixes) and retention sweeps run in transactions. Inside `held()`
+(a request's batch of tasks) a thread keeps one autocommit connection, so the pool's liveness check runs once
+for the batch instead of once per call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, TableClause, and_, create_engine, inspect, select
+from sqlalchemy import ColumnElement, Connection, Executable, Select, TableClause, and_, create_engine, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     DataError,
@@ -46,6 +53,7 @@ from charter.core.db import normalise_url
 
 __all__ = ["SqlConnector"]
 
+_STATEMENT_CACHE = 1024
 _KINDS = {"postgresql": StoreKind.POSTGRESQL, "mysql": StoreKind.MYSQL, "mariadb": StoreKind.MYSQL,
           "sqlite": StoreKind.SQLITE}
 _REFUSALS: tuple[tuple[type[DBAPIError], str], ...] = (
@@ -66,8 +74,12 @@ class SqlConnector(Connector):
                                  fix="Use a postgresql://, mysql:// (MariaDB too) or sqlite:/// URL.")
         self.kind = kind
         self.hash_key = hash_key
-        self.engine = _engine(parsed.render_as_string(hide_password=False), kind, pool_size)
+        url_text = parsed.render_as_string(hide_password=False)
+        self.engine = _engine(url_text, kind, pool_size)
+        self._autocommit_engine = _engine(url_text, kind, pool_size, autocommit=True)
+        self._held = threading.local()
         self._columns: dict[tuple[str | None, str], frozenset[str]] = {}
+        self._statements: dict[tuple[str, CollectionSpec, tuple[str, ...], str], Executable] = {}
 
     @property
     def dialect(self) -> str:
@@ -75,6 +87,32 @@ class SqlConnector(Connector):
 
     def close(self) -> None:
         self.engine.dispose()
+        self._autocommit_engine.dispose()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if getattr(self._held, "conn", None) is not None:
+            yield
+            return
+        self._held.conn, self._held.wanted = None, True
+        try:
+            yield
+        finally:
+            conn, self._held.conn, self._held.wanted = self._held.conn, None, False
+            if conn is not None:
+                conn.close()
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        """A connection in autocommit: this thread's held one (checked out at its first use), or a fresh one."""
+        conn: Connection | None = getattr(self._held, "conn", None)
+        if conn is None and getattr(self._held, "wanted", False):
+            conn = self._held.conn = self._autocommit_engine.connect()
+        if conn is not None:
+            yield conn
+            return
+        with self._autocommit_engine.connect() as fresh:
+            yield fresh
 
     def test_connection(self) -> ConnectionTest:
         try:
@@ -92,21 +130,32 @@ class SqlConnector(Connector):
     def retrieve(self, spec: CollectionSpec, lookup: Lookup) -> Retrieved:
         if lookup.is_empty:
             return Retrieved(collection=spec.qualified_name)
-        tbl = q.table_of(spec)
-        with self._guard(spec, "reading"), self.engine.connect() as conn:
+        names = q.lookup_names(lookup)
+        statement = self._statement("select", spec, names, lambda tbl: q.select_rows(tbl, names))
+        with self._guard(spec, "reading"), self._autocommit() as conn:
             self._verify(conn, spec)
-            rows = conn.execute(q.select_rows(tbl, spec, lookup)).mappings().all()
-        return Retrieved(collection=spec.qualified_name, rows=tuple(dict(r) for r in rows))
+            result = conn.execute(statement, q.lookup_params(spec, lookup, names))
+            columns = list(result.keys())
+            rows = tuple(dict(zip(columns, row, strict=True)) for row in result.all())
+        return Retrieved.model_construct(collection=spec.qualified_name, rows=rows)
 
     def erase(self, spec: CollectionSpec, lookup: Lookup) -> ErasureRecord:
         record = _record(spec)
         if lookup.is_empty or not (spec.deletes_rows or spec.erased_fields):
             return record
+        names = q.lookup_names(lookup)
+        params = q.lookup_params(spec, lookup, names)
+        if spec.deletes_rows or q.is_bulk(spec.erased_fields):
+            statement = self._statement("erase", spec, names, lambda tbl: self._erasure(tbl, spec, names))
+            with self._guard(spec, "erasing"), self._autocommit() as conn:  # one statement: atomic on its own
+                self._verify(conn, spec)
+                count = conn.execute(statement, params).rowcount if statement is not None else 0
+            return record.model_copy(update={"rows_deleted" if spec.deletes_rows else "rows_changed": count})
         tbl = q.table_of(spec)
         with self._guard(spec, "erasing"), self.engine.begin() as conn:
             self._verify(conn, spec)
-            counts = self._erase_where(conn, spec, tbl, q.where_lookup(tbl, spec, lookup))
-        return record.model_copy(update=counts)
+            changed = self._erase_row_by_row(conn, spec, tbl, q.rows_for_erasure(tbl, spec, names), params)
+        return record.model_copy(update={"rows_changed": changed})
 
     def expire(self, spec: CollectionSpec, expiry: Expiry, *, dry_run: bool = False) -> Iterator[ErasureRecord]:
         """Chunks walk the primary key (`key > last AND key <= chunk's last`), each its own transaction, so a
@@ -143,10 +192,13 @@ class SqlConnector(Connector):
         if lookup.is_empty:
             return RectifyRecord(collection=spec.qualified_name, field=field)
         _declared(spec, field)
-        tbl = q.table_of(spec)
-        with self._guard(spec, "correcting"), self.engine.begin() as conn:
+        names = q.lookup_names(lookup)
+        statement = self._statement("rectify", spec, names, lambda tbl: q.rectify_rows(tbl, spec, names, field),
+                                    field)
+        params = {**q.lookup_params(spec, lookup, names), **q.rectify_params(spec, field, value)}
+        with self._guard(spec, "correcting"), self._autocommit() as conn:
             self._verify(conn, spec)
-            changed = conn.execute(q.rectify_rows(tbl, spec, lookup, field, value)).rowcount
+            changed = conn.execute(statement, params).rowcount
         return RectifyRecord(collection=spec.qualified_name, field=field, rows_changed=changed)
 
     # --- internals ---------------------------------------------------------------------------------------------
@@ -165,6 +217,23 @@ class SqlConnector(Connector):
                 return
             after = upper
 
+    def _statement(self, kind: str, spec: CollectionSpec, names: tuple[str, ...],
+                   build: Callable[[TableClause], Any], extra: str = "") -> Any:
+        """The statement for this collection and lookup shape, built once: its values are parameters, and
+        SQLAlchemy reuses the compiled form of the same statement object at once."""
+        key = (kind, spec, names, extra)
+        statement = self._statements.get(key)
+        if statement is None:
+            if len(self._statements) >= _STATEMENT_CACHE:
+                self._statements.clear()
+            statement = self._statements[key] = build(q.table_of(spec))
+        return statement
+
+    def _erasure(self, tbl: TableClause, spec: CollectionSpec, names: tuple[str, ...]) -> Any:
+        if spec.deletes_rows:
+            return q.delete_rows(tbl, names)
+        return q.bulk_erasure(tbl, spec, names, self.dialect)
+
     def _erase_where(self, conn: Connection, spec: CollectionSpec, tbl: TableClause,
                      where: ColumnElement[bool]) -> dict[str, int]:
         if spec.deletes_rows:
@@ -172,7 +241,7 @@ class SqlConnector(Connector):
         if q.is_bulk(spec.erased_fields):
             statement = q.bulk_erasure_where(tbl, spec, where, self.dialect)
             return {"rows_changed": conn.execute(statement).rowcount if statement is not None else 0}
-        return {"rows_changed": self._erase_row_by_row(conn, spec, tbl, where)}
+        return {"rows_changed": self._erase_row_by_row(conn, spec, tbl, q.rows_for_erasure_where(tbl, spec, where))}
 
     def _would_erase(self, spec: CollectionSpec, tbl: TableClause, where: ColumnElement[bool]) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -182,18 +251,18 @@ class SqlConnector(Connector):
                 where = and_(where, q.would_change(tbl, spec, self.dialect))
             return {"rows_changed": conn.execute(q.count_rows(tbl, where)).scalar_one()}
 
-    def _erase_row_by_row(self, conn: Connection, spec: CollectionSpec, tbl: TableClause,
-                          where: ColumnElement[bool]) -> int:
+    def _erase_row_by_row(self, conn: Connection, spec: CollectionSpec, tbl: TableClause, rows: Select[Any],
+                          params: dict[str, Any] | None = None) -> int:
         """Strategies computed in Python (keyed hash, prefix, rounding): read, compute, write each changed row."""
-        params: list[dict[str, Any]] = []
-        for row in conn.execute(q.rows_for_erasure_where(tbl, spec, where)).mappings():
+        changes: list[dict[str, Any]] = []
+        for row in conn.execute(rows, params or {}).mappings():
             old = dict(row)
             new = {f.name: self._erased(f.name, spec, old[f.name]) for f in spec.erased_fields}
             if any(new[name] != old[name] for name in new):
-                params.append(q.row_parameters(spec, old, new))
-        if params:
-            conn.execute(q.row_update(tbl, spec), params)
-        return len(params)
+                changes.append(q.row_parameters(spec, old, new))
+        if changes:
+            conn.execute(q.row_update(tbl, spec), changes)
+        return len(changes)
 
     def _erased(self, name: str, spec: CollectionSpec, value: object) -> object:
         field = spec.field(name)
@@ -242,10 +311,14 @@ def _record(spec: CollectionSpec) -> ErasureRecord:
     return ErasureRecord(collection=spec.qualified_name, fields=fields, held=spec.held)
 
 
-def _engine(url: str, kind: StoreKind, pool_size: int) -> Engine:
+def _engine(url: str, kind: StoreKind, pool_size: int, *, autocommit: bool = False) -> Engine:
+    """The pool of transactions, or (`autocommit`) the pool of single statements: its connections are put in
+    autocommit once, when opened, and never hold a transaction to roll back when returned."""
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
     if kind is StoreKind.SQLITE:
-        return create_engine(_sqlite_read_write(url), connect_args={"check_same_thread": False, "uri": True})
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size)
+        return create_engine(_sqlite_read_write(url), connect_args={"check_same_thread": False, "uri": True},
+                             **options)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, **options)
 
 
 def _sqlite_read_write(url: str) -> str:

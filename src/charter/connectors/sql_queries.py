@@ -65,6 +65,9 @@ __all__ = [
     "expiry_where",
     "in_chunk",
     "is_bulk",
+    "lookup_names",
+    "lookup_params",
+    "rectify_params",
     "rectify_rows",
     "row_update",
     "rows_for_erasure",
@@ -94,32 +97,50 @@ def table_of(spec: CollectionSpec) -> TableClause:
     return table(spec.table or spec.name, *columns, schema=spec.db_schema)
 
 
-def where_lookup(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> ColumnElement[bool]:
-    """Rows where any lookup field equals any of its values."""
-    clauses = [
-        tbl.c[name].in_([coerce(v, spec.field(name).type) for v in values])
-        for name, values in lookup.values.items() if values
-    ]
+def lookup_names(lookup: Lookup) -> tuple[str, ...]:
+    """The lookup's fields that have values: what a statement's shape depends on (its values are parameters)."""
+    return tuple(name for name, values in lookup.values.items() if values)
+
+
+def _lookup_param(index: int) -> str:
+    return f"_lookup_{index}"
+
+
+def where_lookup(tbl: TableClause, names: Sequence[str]) -> ColumnElement[bool]:
+    """Rows where any of these lookup fields equals any of its values, each an expanding parameter
+    (`lookup_params`): the statement is built once per collection and shape, and reused."""
+    clauses = [tbl.c[name].in_(bindparam(_lookup_param(i), expanding=True, type_=tbl.c[name].type))
+               for i, name in enumerate(names)]
     return or_(*clauses) if clauses else false()
 
 
-def select_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> Select[Any]:
-    return select(*tbl.c).where(where_lookup(tbl, spec, lookup))
+def lookup_params(spec: CollectionSpec, lookup: Lookup, names: Sequence[str]) -> dict[str, list[Any]]:
+    """The values of `where_lookup`'s parameters, coerced to each field's type."""
+    return {_lookup_param(i): [coerce(v, spec.field(name).type) for v in lookup.values[name]]
+            for i, name in enumerate(names)}
 
 
-def delete_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> Delete:
-    return delete_where(tbl, where_lookup(tbl, spec, lookup))
+def select_rows(tbl: TableClause, names: Sequence[str]) -> Select[Any]:
+    return select(*tbl.c).where(where_lookup(tbl, names))
+
+
+def delete_rows(tbl: TableClause, names: Sequence[str]) -> Delete:
+    return delete_where(tbl, where_lookup(tbl, names))
 
 
 def delete_where(tbl: TableClause, where: ColumnElement[bool]) -> Delete:
     return delete(tbl).where(where)
 
 
-def rectify_rows(tbl: TableClause, spec: CollectionSpec, lookup: Lookup, field: str, value: Scalar) -> Update:
+def rectify_rows(tbl: TableClause, spec: CollectionSpec, names: Sequence[str], field: str) -> Update:
+    """Correct `field` to the parameter `_value` in the person's rows that differ from it."""
     col = tbl.c[field]
-    bound = coerce(value, spec.field(field).type)
-    return (update(tbl).where(where_lookup(tbl, spec, lookup), col.is_distinct_from(bound))
-            .values({field: bound}))
+    value = bindparam("_value", type_=col.type)
+    return update(tbl).where(where_lookup(tbl, names), col.is_distinct_from(value)).values({field: value})
+
+
+def rectify_params(spec: CollectionSpec, field: str, value: Scalar) -> dict[str, Any]:
+    return {"_value": coerce(value, spec.field(field).type)}
 
 
 # --- erasure --------------------------------------------------------------------------------------------------
@@ -136,10 +157,10 @@ def _sql_expressible(erasure: ErasureSpec) -> bool:
     return erasure.strategy is Strategy.GENERALISE and erasure.to is not None
 
 
-def bulk_erasure(tbl: TableClause, spec: CollectionSpec, lookup: Lookup, dialect: str) -> Update | None:
+def bulk_erasure(tbl: TableClause, spec: CollectionSpec, names: Sequence[str], dialect: str) -> Update | None:
     """One UPDATE setting every erased field, limited to rows it would change (so its row count is honest and
     a second run changes nothing)."""
-    return bulk_erasure_where(tbl, spec, where_lookup(tbl, spec, lookup), dialect)
+    return bulk_erasure_where(tbl, spec, where_lookup(tbl, names), dialect)
 
 
 def bulk_erasure_where(tbl: TableClause, spec: CollectionSpec, where: ColumnElement[bool],
@@ -191,9 +212,9 @@ def start_of(col: ColumnElement[Any], granularity: Granularity, *, is_datetime: 
     return func.strftime(text_format, col, type_=String())
 
 
-def rows_for_erasure(tbl: TableClause, spec: CollectionSpec, lookup: Lookup) -> Select[Any]:
+def rows_for_erasure(tbl: TableClause, spec: CollectionSpec, names: Sequence[str]) -> Select[Any]:
     """The key and erased fields of the person's rows, locked until the transaction ends where the dialect can."""
-    return rows_for_erasure_where(tbl, spec, where_lookup(tbl, spec, lookup))
+    return rows_for_erasure_where(tbl, spec, where_lookup(tbl, names))
 
 
 def rows_for_erasure_where(tbl: TableClause, spec: CollectionSpec, where: ColumnElement[bool]) -> Select[Any]:

@@ -8,6 +8,9 @@ with ConnectorPool(Secrets.from_environment()) as pool:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -57,18 +60,41 @@ def _key(name: str, secrets: Secrets, connection: ConnectionSpec) -> bytes:
 
 
 class ConnectorPool:
-    """One open connector per dataset, reused across tasks and requests, closed together."""
+    """One open connector per dataset, reused across tasks, requests and threads, closed together."""
 
     def __init__(self, secrets: Secrets) -> None:
         self.secrets = secrets
         self._open: dict[ConnectionSpec, Connector] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.local()
 
     def get(self, connection: ConnectionSpec) -> Connector:
         connector = self._open.get(connection)
         if connector is None:
-            connector = open_connector(connection, self.secrets)
-            self._open[connection] = connector
+            with self._lock:
+                connector = self._open.get(connection)
+                if connector is None:
+                    connector = open_connector(connection, self.secrets)
+                    self._open[connection] = connector
+        holding: tuple[ExitStack, set[ConnectionSpec]] | None = getattr(self._thread, "holding", None)
+        if holding is not None and connection not in holding[1]:
+            holding[0].enter_context(connector.held())
+            holding[1].add(connection)
         return connector
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Each connector this thread gets in the block holds its connection until the block ends
+        (`Connector.held`): a request's batch of tasks reaches each store once."""
+        if getattr(self._thread, "holding", None) is not None:
+            yield
+            return
+        with ExitStack() as stack:
+            self._thread.holding = (stack, set())
+            try:
+                yield
+            finally:
+                self._thread.holding = None
 
     def close(self) -> None:
         for connector in self._open.values():

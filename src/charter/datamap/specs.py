@@ -38,7 +38,8 @@ def _erasure_spec(erasure: Erasure | None) -> ErasureSpec | None:
 
 def _field_spec(collection: Collection, field: DataField) -> FieldSpec:
     return FieldSpec(name=field.name, type=field.type, length=field.length, is_primary_key=field.primary_key,
-                     categories=tuple(field.categories), erasure=_erasure_spec(effective_erasure(collection, field)))
+                     categories=tuple(field.categories), erasure=_erasure_spec(effective_erasure(collection, field)),
+                     identity=field.identity.value if field.identity else None)
 
 
 def collection_spec(dataset: Dataset, collection: Collection) -> CollectionSpec:

@@ -6,20 +6,21 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.consent.models import ConsentState
 from charter.consent.services import ConsentLedger
 from charter.consent.terms import PolicyTerms, policy_terms
 from charter.core.crypto import Keyring
-from charter.core.db import transaction
+from charter.core.db import transaction, utcnow
 from charter.decisions.core import CompiledPolicy, ConsentView, SubjectState
 from charter.decisions.interfaces import Changes, Cursor, LogEntry
 from charter.decisions.models import DecisionRecord
 from charter.policy.models import PolicyVersionRecord
 from charter.policy.services import PolicyStore, as_policy
 from charter.subjects.age import minor_until
+from charter.subjects.models import Subject
 from charter.subjects.services import SubjectDirectory, changes_since, last_change_id
 
 __all__ = ["SqlDecisionSource", "forget_subject", "load_terms", "subject_state", "write_decision_log"]
@@ -57,16 +58,24 @@ def policy_count(session: Session, controller_id: str) -> int:
 
 
 def write_decision_log(session: Session, entries: Sequence[LogEntry]) -> int:
-    """Merge identical entries and insert one row per distinct decision; returns rows written."""
+    """Merge identical entries and insert one row per distinct decision; returns rows written.
+
+    An entry about a person erased since it was decided is written without their id (`forget_subject`): the
+    log is written in batches, after the decisions, and must not bring an erased id back. Each erasure marks
+    the person first and clears the log second; this reads the marks under a share lock after taking the
+    database's write lock (SQLite), so whichever of the two comes second sees the other's rows."""
+    erased = _erased_at(session, entries)
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for e in entries:
         q, d = e.question, e.decision
-        key = (e.controller_id, e.subject_id, q, d.basis, d.exception, e.consent_record_id, e.policy_hash)
+        until = erased.get((e.controller_id, e.subject_id))
+        subject_id = None if until is not None and e.at <= until else e.subject_id
+        key = (e.controller_id, subject_id, q, d.basis, d.exception, e.consent_record_id, e.policy_hash)
         at = dt.datetime.fromtimestamp(e.at, dt.UTC)
         row = merged.get(key)
         if row is None:
             merged[key] = {
-                "controller_id": e.controller_id, "subject_id": e.subject_id, "kind": q.kind, "purpose": q.purpose,
+                "controller_id": e.controller_id, "subject_id": subject_id, "kind": q.kind, "purpose": q.purpose,
                 "category": q.category, "recipient": q.recipient, "region": q.region, "channel": q.channel,
                 "basis": d.basis or "", "exception": d.exception, "consent_record_id": e.consent_record_id,
                 "policy_hash": e.policy_hash, "count": 1, "first_at": at, "last_at": at}
@@ -78,9 +87,32 @@ def write_decision_log(session: Session, entries: Sequence[LogEntry]) -> int:
     return len(merged)
 
 
+def _erased_at(session: Session, entries: Sequence[LogEntry]) -> dict[tuple[str, str], float]:
+    """(controller, subject) → when the person was erased, for the batch's erased subjects."""
+    ids = sorted({e.subject_id for e in entries})
+    if not ids:
+        return {}
+    if session.get_bind().dialect.name == "sqlite":
+        # A no-op write takes SQLite's write lock now, so no erasure commits between this read and the insert.
+        session.execute(update(Subject).where(false()).values(erased_at=Subject.erased_at)
+                        .execution_options(synchronize_session=False))
+    found: dict[tuple[str, str], float] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(select(Subject.controller_id, Subject.id, Subject.erased_at)
+                               .where(Subject.id.in_(ids[start:start + 1000]))
+                               .with_for_update(read=True))  # FOR SHARE: an erasure marking them waits
+        for controller_id, subject_id, erased_at in rows:
+            if erased_at is not None:
+                found[(controller_id, subject_id)] = _epoch(erased_at) or 0.0
+    return found
+
+
 def forget_subject(session: Session, controller_id: str, subject_id: str) -> int:
     """Erasure: the decision log keeps what was decided and the consent record it rested on (the ledger's
-    anonymised tombstone), but no longer whom it was about. Returns the rows cleared."""
+    anonymised tombstone), but no longer whom it was about. The person is marked erased first (`erased_at`), so a
+    decision made before now and written later is written without them too. Returns the rows cleared."""
+    session.execute(update(Subject).where(Subject.controller_id == controller_id, Subject.id == subject_id)
+                    .values(erased_at=utcnow()).execution_options(synchronize_session=False))
     cleared = session.execute(update(DecisionRecord).where(
         DecisionRecord.controller_id == controller_id, DecisionRecord.subject_id == subject_id)
         .values(subject_id=None).execution_options(synchronize_session=False))

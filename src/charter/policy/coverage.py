@@ -274,8 +274,9 @@ REGISTRY: dict[str, Enforcement] = {
     ),
     "LUB-RECTIFY": Enforcement(
         _P,
-        "charter.requests: rectification propagated to every store holding the category and to recipients "
-        "(test: tests/requests/test_runner.py)",
+        "charter.requests: rectification propagated to every store holding the category and to recipients, "
+        "identities written normalised (test: tests/requests/test_runner.py; through HTTP: "
+        "tests/web/test_requests_api.py)",
     ),
     "LUB-DELETE": Enforcement(
         _E,

@@ -42,16 +42,17 @@ def notify_recipients(session: Session, keyring: Keyring, request: DataRequest, 
         return {"recipients": 0}
     action = str(task.spec.get("action", "erasure"))
     service = RequestService(session, keyring)
-    policy = service.policy(request.controller_id)
+    recipients = DisclosureLog(session).recipients_of(request.controller_id, request.subject_id)
+    policy = service.policy(request.controller_id) if recipients else None
     told = 0
-    for recipient_id, categories in DisclosureLog(session).recipients_of(request.controller_id, request.subject_id):
+    for recipient_id, categories in recipients:
         if _already_told(session, request.id, recipient_id):
             continue
         token = ack_token(keyring, f"{request.id}:{recipient_id}")
         session.add(RecipientNotice(controller_id=request.controller_id, request_id=request.id,
                                     recipient_id=recipient_id, action=action, categories=sorted(categories),
                                     token_hash=hashlib.sha256(token.encode()).hexdigest()))
-        recipient = policy.recipient(recipient_id)
+        recipient = policy.recipient(recipient_id) if policy is not None else None
         if recipient is not None and recipient.contact and "@" in recipient.contact:
             service.outbox.enqueue(request.controller_id, channel="email", to=recipient.contact,
                                    template="recipient_notice", language="en" if request.language == "en" else "zh-CN",

@@ -21,7 +21,7 @@ from charter.connectors.base import ConnectorError, HeldField, ManualAction, Row
 from charter.connectors.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from charter.datamap.connections import ConnectorPool
 from charter.datamap.plan import TaskSpec, resolve_lookup
-from charter.requests.planning import Operation
+from charter.requests.planning import Operation, corrected_value
 
 __all__ = ["EXTERNAL", "Outcome", "TaskContext", "jsonable"]
 
@@ -92,7 +92,8 @@ def rectify(ctx: TaskContext, pool: ConnectorPool) -> Outcome:
     task = _task(ctx)
     name = str(ctx.spec["field"])
     lookup = resolve_lookup(task, ctx.identities, ctx.found)
-    done = pool.get(task.connection).rectify(task.collection, lookup, name, ctx.params.get("value"))
+    value = corrected_value(task.collection.field(name), ctx.params.get("value"))
+    done = pool.get(task.connection).rectify(task.collection, lookup, name, value)
     return Outcome(record={"field": name, "rows_changed": done.rows_changed}, manual=done.manual)
 
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from charter.connectors.base import StoreKind
+from charter.connectors.base import FieldSpec, StoreKind
 from charter.core.errors import CharterError
 from charter.datamap.plan import Plan, TaskSpec
 from charter.jurisdictions import RequestKind
+from charter.subjects.normalise import normalise, parse_kind
 
-__all__ = ["NEEDS_DATAMAP", "Operation", "TaskDraft", "draft_tasks"]
+__all__ = ["NEEDS_DATAMAP", "Operation", "TaskDraft", "corrected_value", "draft_tasks"]
 
 
 class Operation(StrEnum):
@@ -61,7 +62,21 @@ def _rectify(plan: Plan, params: dict[str, Any]) -> list[TaskDraft]:
     if not holding:
         raise CharterError(f"no store in the data map holds category {category!r} for this person", field="category",
                            fix="Name a data category the data map lists on a field (e.g. contact.phone).")
+    for task, name in holding:
+        corrected_value(task.collection.field(name), params.get("value"))  # refused before anything changes
     return [_collection_task(Operation.RECTIFY, task, field=name) for task, name in holding]
+
+
+def corrected_value(field: FieldSpec, value: Any) -> Any:
+    """The value a rectification writes to `field`: normalised as Charter normalises identities when the field
+    holds one (an unnormalised phone number in an identity column would no longer find the person)."""
+    if field.identity is None or value is None:
+        return value
+    try:
+        return normalise(parse_kind(field.identity), str(value))
+    except CharterError as exc:
+        raise CharterError(f"the corrected value is not a valid {field.identity}: {exc.message}",
+                           field="params.value", fix=exc.fix) from None
 
 
 def draft_tasks(kind: RequestKind, plan: Plan | None, params: dict[str, Any]) -> list[TaskDraft]:

@@ -1,18 +1,25 @@
-"""Running a request's persisted tasks, one after another, so that a crash at any point loses nothing and does
-nothing twice.
+"""Running a request's persisted tasks so that a crash at any point loses nothing and does nothing twice, in as few
+transactions as that allows.
 
-Each task goes through three short steps:
+Tasks run in order, in *batches* of consecutive tasks that talk to a store, each batch in three short steps:
 
-1. **claim** — one transaction sets it `running` with a lease and counts the attempt (a conditional UPDATE, so
-   of two workers handed the same id only one wins; a task whose lease ran out can be claimed again);
-2. **execute** — the connector call, with no transaction open (every operation is idempotent);
-3. **settle** — one transaction records what it did (counts only; rows and keys encrypted), runs the tasks that
-   change only Charter's database, and moves on: the next task is claimed in the same transaction, or the request
-   completes. The attempt number fences the settle: a worker whose lease was taken over records nothing.
+1. **claim** — one transaction sets the batch's tasks `running` with a lease and counts an attempt on each (one
+   conditional UPDATE; if any task is no longer claimable, the whole claim rolls back: another worker has the
+   request). Tasks run in order, so holding the first unfinished task of a request holds the request;
+2. **execute** — the connector calls, one after another, with no transaction open (every operation is
+   idempotent). Rows a retrieve finds are kept in memory for the lookups after it;
+3. **settle** — one transaction records what each task did (counts only; rows and keys encrypted) and its audit
+   event (one INSERT for the batch), runs the tasks that change only Charter's database, and moves on: the next
+   batch is claimed in the same transaction, or the request completes. Each task's attempt number fences its
+   settle: a worker whose lease was taken over records nothing.
 
-A worker killed between 2 and 3 leaves the task `running`; once the lease expires the sweeper hands it out again
-and the idempotent operation runs once more. Completion happens in the settle of the last task, under the
-request row's lock, from `executing` only: exactly once.
+A batch never holds a change (erase, rectify, disable login) after a retrieve: the access pass is settled —
+its rows and keys stored — before anything is changed, since an erased parent could not be found again to
+re-derive them. A worker killed between 2 and 3 leaves its tasks `running`; once the lease expires the sweeper
+hands out the first one, its claim takes the rest, and the idempotent operations run once more. A batch stops
+starting tasks after half its lease, so a slow store cannot make the lease run out under a live worker; what it
+did not start is released in the settle and claimed again. Completion happens in the settle of the last batch,
+under the request row's lock, from `executing` only: exactly once.
 """
 
 from __future__ import annotations
@@ -20,22 +27,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from charter.audit.services import AuditLog
+from charter.audit.services import AuditLog, Entry, batched
 from charter.connectors.base import ConnectorError, Row
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError
 from charter.core.i18n import Text
-from charter.core.locks import lock_controller
+from charter.core.locks import lock_controller, locked_controller
+from charter.datamap.compiled import compiled
 from charter.datamap.connections import ConnectorPool
-from charter.datamap.services import DataMapStore, as_datamap
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
 from charter.requests.models import DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
@@ -45,24 +53,95 @@ from charter.requests.services import RequestService
 from charter.requests.texts import held_line
 from charter.subjects.services import SubjectDirectory
 
-__all__ = ["DEFAULT_LEASE", "TaskRunner", "complete_request", "held_lines", "next_task", "result_context", "unfinished"]
+__all__ = ["DEFAULT_LEASE", "Batch", "TaskRunner", "complete_request", "held_lines", "next_task", "result_context",
+           "unfinished"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 _WAITING, _DONE, _FAILED, _RUNNING, _PENDING = "waiting", "done", "failed", "running", "pending"
+_CHANGES = frozenset({Operation.ERASE, Operation.RECTIFY, Operation.DISABLE_LOGIN})
+"""External operations that change a store: never in the same batch after a retrieve."""
 
 
 def result_context(controller_id: str) -> str:
     return f"request_tasks.result:{controller_id}"
 
 
+class _TaskRow(NamedTuple):
+    """A task as the runner reads it: the columns that decide what runs next, never its spec or its result (the
+    spec comes back with the claim, the results only when a run starts)."""
+
+    id: int
+    position: int
+    operation: str
+    collection: str | None
+    status: str
+    attempts: int
+    lease_until: dt.datetime | None
+
+
+_TASK_COLUMNS = (RequestTask.id, RequestTask.position, RequestTask.operation, RequestTask.collection,
+                 RequestTask.status, RequestTask.attempts, RequestTask.lease_until)
+
+
+def _task_rows(session: Session, *where: Any, lock: bool = False) -> list[_TaskRow]:
+    query = select(*_TASK_COLUMNS).where(*where).order_by(RequestTask.position)
+    return [_TaskRow(*row) for row in session.execute(query.with_for_update() if lock else query)]
+
+
+class _Contended(Exception):
+    """A task of the batch was no longer claimable: another worker has the request. The transaction rolls back."""
+
+
 @dataclass(frozen=True)
 class Claim:
     task_id: int
     attempt: int
-    context: TaskContext
+    position: int
+    operation: Operation
+    collection: str | None
+    spec: Mapping[str, Any]
+
+
+@dataclass
+class Carried:
+    """What a run of a request loads once and keeps from batch to batch: its tasks' inputs, and the rows (or keys)
+    its retrieve tasks found — the same values the settles store, so nothing is read back."""
+
+    request_id: str
+    controller_id: str
+    subject_id: str | None
+    params: Mapping[str, Any]
+    identities: Mapping[str, tuple[str, ...]]
+    found: dict[str, tuple[Row, ...]]
+    """Collection key → rows (or saved keys) the request's retrieve tasks found, a running batch's included."""
+    login_webhook: tuple[str, bytes] | None
+
+
+@dataclass
+class Batch:
+    """Tasks claimed together, in order."""
+
+    carried: Carried
+    claims: tuple[Claim, ...]
+    started: float = field(default_factory=time.monotonic)
+
+    def context(self, claim: Claim) -> TaskContext:
+        c = self.carried
+        return TaskContext(task_id=claim.task_id, request_id=c.request_id, controller_id=c.controller_id,
+                           subject_id=c.subject_id, operation=claim.operation, spec=claim.spec, params=c.params,
+                           identities=c.identities, found=c.found, login_webhook=c.login_webhook)
+
+
+@dataclass
+class _Executed:
+    outcomes: list[Outcome] = field(default_factory=list)
+    failure: CharterError | None = None
+    """The error of the task after the last outcome: it failed, and the request with it."""
+    crashed: bool = False
+    """An unexpected error in the task after the last outcome: it and the rest stay running for the sweeper."""
 
 
 class TaskRunner:
@@ -77,88 +156,159 @@ class TaskRunner:
         self.notify = notify
 
     def run(self, task_id: int) -> None:
-        """Run this task and, one after another, the rest of its request."""
-        claim = self._claim_alone(task_id)
-        while claim is not None:
-            claim = self._step(claim)
+        """Run this task and, batch after batch, the rest of its request."""
+        self.carry_on(self._in_transaction(lambda s: self._start(s, task_id)))
 
-    def _step(self, claim: Claim) -> Claim | None:
-        following: Claim | None
-        operation = claim.context.operation
-        try:
-            outcome = EXTERNAL[operation](claim.context, self.pool) if operation in EXTERNAL else Outcome()
-        except CharterError as exc:
-            self._record_failure(claim, exc)
-            return None
-        following = self._in_transaction(lambda s: self._settle(s, claim, outcome))
+    def carry_on(self, batch: Batch | None) -> None:
+        """Run a claimed batch and, batch after batch, the rest of its request."""
+        while batch is not None:
+            batch = self._execute(batch)
+
+    def claim_first(self, session: Session, request: DataRequest) -> Batch | None:
+        """In the caller's transaction (the one that planned the request): claim its first batch, if it starts
+        with store tasks. Run it with `carry_on` once that transaction committed; if it rolls back, nothing was
+        claimed. A request that starts with a task in Charter's own records is left to `run`."""
+        return self.advance(session, request, locked=False, store_tasks_only=True)
+
+    def _execute(self, batch: Batch) -> Batch | None:
+        with self.pool.held():
+            done = self._run_batch(batch)
+        following: Batch | None = self._in_transaction(lambda s: self._settle(s, batch, done))
         return following
 
-    def _record_failure(self, claim: Claim, exc: CharterError) -> None:
-        with self.sessions() as session, session.begin():
-            self._fail(session, claim, exc)
+    def _run_batch(self, batch: Batch) -> _Executed:
+        done = _Executed()
+        budget = self.lease.total_seconds() / 2
+        for claim in batch.claims:
+            if done.outcomes and time.monotonic() - batch.started > budget:
+                break  # the rest is released in the settle and claimed again with a fresh lease
+            try:
+                outcome = EXTERNAL[claim.operation](batch.context(claim), self.pool)
+            except CharterError as exc:
+                done.failure = exc
+                break
+            except Exception:
+                # Keep what the earlier tasks did; this one stays running until its lease ends and is run again.
+                done.crashed = True
+                if done.outcomes:
+                    self._in_transaction(lambda s: self._settle(s, batch, done))
+                raise
+            done.outcomes.append(outcome)
+            if claim.operation is Operation.RETRIEVE and outcome.manual is None and claim.collection:
+                batch.carried.found[claim.collection] = tuple(outcome.result or ())
+        return done
 
     def _in_transaction(self, work: Callable[[Session], Any]) -> Any:
-        with self.sessions() as session, session.begin():
-            result = work(session)
+        try:
+            with self.sessions() as session, session.begin(), batched(session):
+                result = work(session)
+        except _Contended:
+            log.info("request tasks already claimed by another worker; leaving them to it")
+            return None
         if self.notify is not None:
             self.notify()
         return result
 
     # --- claim --------------------------------------------------------------------------------------------
 
-    def _claim_alone(self, task_id: int) -> Claim | None:
-        claim: Claim | None = self._in_transaction(lambda s: self._claim(s, task_id))
-        return claim
+    def _start(self, session: Session, task_id: int) -> Batch | None:
+        found = session.execute(select(DataRequest, RequestTask.status).join(
+            RequestTask, RequestTask.request_id == DataRequest.id).where(RequestTask.id == task_id)).first()
+        if found is None or found[1] in (_DONE, _FAILED, _WAITING):
+            return None
+        return self.advance(session, found[0], locked=False)
 
-    def _claim(self, session: Session, task_id: int) -> Claim | None:
-        task = session.get(RequestTask, task_id)
-        if task is None or task.status in (_DONE, _FAILED, _WAITING):
+    def advance(self, session: Session, request: DataRequest, *, locked: bool = True,
+                carried: Carried | None = None, store_tasks_only: bool = False) -> Batch | None:
+        """Claim the request's next batch, running first any tasks that change only Charter's database, or
+        complete the request when every task is done. A task waiting for staff does not hold up the ones after
+        it; the request completes when staff finish it.
+
+        `locked`: the caller holds the request row's and the controller's locks (a settle). Without them, a batch
+        is claimed with the tasks' own row locks only, and the locks are taken (request, then controller) before
+        anything else is written — the order a settle takes them in after its own tasks. `store_tasks_only`: claim
+        a batch of store tasks or nothing."""
+        while Status(request.status) is Status.EXECUTING:
+            session.flush()
+            tasks = _task_rows(session, RequestTask.request_id == request.id)
+            now = utcnow()
+            todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
+            if todo and not _claimable(todo[0], now):
+                return None  # running under another worker's lease (or failed): that worker carries on
+            if todo and Operation(todo[0].operation) in EXTERNAL:
+                return self._claim(session, request, _batch_from(todo, now),
+                                   carried or self._carried(session, request))
+            if store_tasks_only:
+                return None
+            if not locked:
+                relocked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
+                if relocked is None:
+                    return None
+                request = relocked
+                lock_controller(session, request.controller_id)
+                locked = True
+                continue  # read the tasks again under the lock
+            ran: set[int] = set()
+            while todo and Operation(todo[0].operation) not in EXTERNAL and _claimable(todo[0], now):
+                ran.add(self._run_internal(session, request, todo.pop(0).id, now))
+            if todo:
+                continue  # a store task follows: claim it with the tasks after it
+            if all(t.status == _DONE or t.id in ran for t in tasks):
+                complete_request(session, self.keyring, request)
             return None
-        request = session.get(DataRequest, task.request_id)
-        if request is None or Status(request.status) is not Status.EXECUTING or self._blocked(session, task):
-            return None
+        return None
+
+    def _claim(self, session: Session, request: DataRequest, tasks: Sequence[_TaskRow],
+               carried: Carried) -> Batch | None:
         now = utcnow()
-        claimed = session.execute(
-            update(RequestTask).where(RequestTask.id == task_id, or_(
-                RequestTask.status == _PENDING, and_(RequestTask.status == _RUNNING, RequestTask.lease_until < now)))
-            .values(status=_RUNNING, lease_until=now + self.lease, attempts=RequestTask.attempts + 1,
-                    started_at=now).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        session.refresh(task)
-        if task.attempts > MAX_ATTEMPTS:
-            self._fail(session, Claim(task.id, task.attempts, self._context(session, request, task)),
-                       CharterError(f"the task was interrupted {MAX_ATTEMPTS} times", fix="Check the worker's log, "
-                                    "then retry the request."))
-            return None
-        return Claim(task.id, task.attempts, self._context(session, request, task))
+        ids = [t.id for t in tasks]
+        claim = (update(RequestTask).where(RequestTask.id.in_(ids), _claimable_sql(now))
+                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=RequestTask.attempts + 1,
+                         started_at=now).execution_options(synchronize_session=False))
+        claimed_columns = (RequestTask.id, RequestTask.attempts, RequestTask.spec)
+        if session.get_bind().dialect.update_returning:
+            claimed = {row[0]: row for row in session.execute(claim.returning(*claimed_columns))}
+            if len(claimed) != len(ids):
+                raise _Contended
+        else:
+            if session.execute(claim).rowcount != len(ids):  # type: ignore[attr-defined]
+                raise _Contended
+            claimed = {row[0]: row for row in session.execute(select(*claimed_columns)
+                                                              .where(RequestTask.id.in_(ids)))}
+        attempts = {task_id: row[1] for task_id, row in claimed.items()}
+        claims: list[Claim] = []
+        for task in tasks:
+            if attempts[task.id] > MAX_ATTEMPTS:
+                break
+            claims.append(Claim(task.id, attempts[task.id], task.position, Operation(task.operation),
+                                task.collection, claimed[task.id][2]))
+        if claims:
+            _release(session, ids[len(claims):], attempts)  # the next claim fails the first of them
+            if any(c.operation is Operation.DISABLE_LOGIN for c in claims) and carried.login_webhook is None:
+                carried.login_webhook = self._login_webhook(session, request)
+            return Batch(carried, tuple(claims))
+        # The first task keeps being interrupted: fail it rather than run it forever.
+        _release(session, ids[1:], attempts)
+        locked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
+        assert locked is not None  # noqa: S101 - its task was claimed just now
+        lock_controller(session, request.controller_id)
+        self._fail(session, locked, tasks[0]._replace(attempts=attempts[ids[0]]), CharterError(
+            f"the task was interrupted {MAX_ATTEMPTS} times", fix="Check the worker's log, then retry the request."))
+        return None
 
-    def _blocked(self, session: Session, task: RequestTask) -> bool:
-        """Tasks run in order: an earlier one not yet done (or waiting for staff) blocks this one."""
-        return session.execute(select(RequestTask.id).where(
-            RequestTask.request_id == task.request_id, RequestTask.position < task.position,
-            RequestTask.status.not_in((_DONE, _WAITING))).limit(1)).first() is not None
-
-    def _context(self, session: Session, request: DataRequest, task: RequestTask) -> TaskContext:
+    def _carried(self, session: Session, request: DataRequest) -> Carried:
         identities: dict[str, list[str]] = {}
         if request.subject_id is not None:
             for identity in SubjectDirectory(session, self.keyring).identities(request.controller_id,
                                                                                request.subject_id):
                 identities.setdefault(identity.kind.value, []).append(identity.value)
-        return TaskContext(
-            task_id=task.id, request_id=request.id, controller_id=request.controller_id,
-            subject_id=request.subject_id, operation=Operation(task.operation), spec=task.spec,
-            params=RequestService(session, self.keyring).params(request),
-            identities={k: tuple(v) for k, v in identities.items()},
-            found=self._found(session, request) if task.operation in EXTERNAL else {},
-            login_webhook=self._login_webhook(session, request) if task.operation == Operation.DISABLE_LOGIN
-            else None)
-
-    def _found(self, session: Session, request: DataRequest) -> dict[str, tuple[Row, ...]]:
-        rows = session.execute(select(RequestTask.collection, RequestTask.result_encrypted).where(
+        results = session.execute(select(RequestTask.collection, RequestTask.result_encrypted).where(
             RequestTask.request_id == request.id, RequestTask.operation == Operation.RETRIEVE.value,
-            RequestTask.status == _DONE)).all()
-        return {key: tuple(self.rows(request.controller_id, blob)) for key, blob in rows if key and blob}
+            RequestTask.status == _DONE))
+        found = {key: tuple(self.rows(request.controller_id, blob)) for key, blob in results if key and blob}
+        return Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
+                       params=RequestService(session, self.keyring).params(request),
+                       identities={k: tuple(v) for k, v in identities.items()}, found=found, login_webhook=None)
 
     def rows(self, controller_id: str, blob: str) -> list[Row]:
         loaded: list[Row] = json.loads(self.keyring.decrypt(blob, result_context(controller_id)))
@@ -174,49 +324,68 @@ class TaskRunner:
 
     # --- settle -------------------------------------------------------------------------------------------
 
-    def _settle(self, session: Session, claim: Claim, outcome: Outcome) -> Claim | None:
-        task = session.get(RequestTask, claim.task_id, with_for_update=True)
-        if task is None or task.status != _RUNNING or task.attempts != claim.attempt:
-            return None  # another worker took the task over after our lease ran out; it records the result
-        request = session.get(DataRequest, task.request_id, with_for_update=True)
+    def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
+        ids = [c.task_id for c in batch.claims]
+        rows = {t.id: t for t in _task_rows(session, RequestTask.id.in_(ids), lock=True)}
+        request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
         _lock_controller(session, request.controller_id)
+        entries: list[Entry] = []
+        changes: list[dict[str, Any]] = []
+        owned, unstarted = True, {}
+        ran = len(done.outcomes)
+        for index, claim in enumerate(batch.claims):
+            task = rows.get(claim.task_id)
+            if task is None or task.status != _RUNNING or task.attempts != claim.attempt:
+                owned = False  # another worker took the task over after our lease ran out; it records the result
+                continue
+            if index < ran:
+                change, entry = self._record(session, request, task, done.outcomes[index])
+                changes.append(change)
+                entries.append(entry)
+            elif index == ran and done.failure is not None:
+                AuditLog(session).record_many(request.controller_id, entries)
+                entries = []
+                self._fail(session, request, task, done.failure)
+            elif not done.crashed:
+                unstarted[task.id] = task.attempts
+        if changes:
+            session.execute(_RECORD, changes)
+        AuditLog(session).record_many(request.controller_id, entries)
+        _release(session, list(unstarted), unstarted)
+        if not owned or done.failure is not None or done.crashed:
+            return None
+        return self.advance(session, request, carried=batch.carried)
+
+    def _record(self, session: Session, request: DataRequest, task: _TaskRow,
+                outcome: Outcome) -> tuple[dict[str, Any], Entry]:
+        """What one task did: the values of its row (written for the batch in one statement) and its audit event
+        (one INSERT for the batch)."""
         record = dict(outcome.record)
-        if task.operation in INTERNAL:
-            record.update(INTERNAL[Operation(task.operation)](session, self.keyring, request, task))
-        if outcome.result is not None:
-            task.result_encrypted = self.keyring.encrypt(json.dumps(outcome.result, ensure_ascii=False, default=str),
-                                                         result_context(request.controller_id))
-        task.record, task.finished_at, task.lease_until = record, utcnow(), None
+        result = None if outcome.result is None else self.keyring.encrypt(
+            json.dumps(outcome.result, ensure_ascii=False, default=str), result_context(request.controller_id))
         self._hold(session, request, outcome)
+        status, entry = _DONE, _task_done(request, task, record)
         if outcome.manual is not None:
-            self._manual(session, request, task, outcome)
-            return self.advance(session, request)
-        task.status = _DONE
-        AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.task_done",
-                                 target=f"request:{request.id}",
-                                 data={"task": task.position, "operation": task.operation,
-                                       "collection": task.collection, "attempt": task.attempts, **_counts(record)})
-        return self.advance(session, request)
+            status, entry = _WAITING, self._manual(session, request, task, outcome)
+        return {"_id": task.id, "status": status, "record": record, "result_encrypted": result,
+                "finished_at": utcnow()}, entry
 
-    def advance(self, session: Session, request: DataRequest) -> Claim | None:
-        """Claim the request's next pending task, or complete the request when every task is done. A task
-        waiting for staff does not hold up the ones after it; the request completes when staff finish it."""
-        session.flush()
-        following = next_task(session, request.id)
-        if following is not None:
-            return self._claim(session, following)
-        if not unfinished(session, request.id):
-            self._complete(session, request)
-        return None
-
-    def _complete(self, session: Session, request: DataRequest) -> None:
-        complete_request(session, self.keyring, request)
+    def _run_internal(self, session: Session, request: DataRequest, task_id: int, now: dt.datetime) -> int:
+        """A task that changes only Charter's database: claimed, run and recorded in this one transaction, so it
+        happens exactly once."""
+        task = session.get(RequestTask, task_id, populate_existing=True)
+        assert task is not None  # noqa: S101 - read just now under the request's lock
+        record = INTERNAL[Operation(task.operation)](session, self.keyring, request, task)
+        task.attempts, task.started_at, task.finished_at, task.lease_until = task.attempts + 1, now, utcnow(), None
+        task.record, task.status = record, _DONE
+        AuditLog(session).record_many(request.controller_id, [_task_done(request, task, record)])
+        return task_id
 
     def _hold(self, session: Session, request: DataRequest, outcome: Outcome) -> None:
         if not outcome.held:
             return
-        datamap = as_datamap(DataMapStore(session).get(request.controller_id, request.datamap_version or ""))
+        datamap = compiled(session, request.controller_id, request.datamap_version or "").datamap
         for item in outcome.held:
             rule = datamap.retention_rule(item.rule)
             reason = {"zh": rule.reason.zh, "en": rule.reason.en, "zh_tw": rule.reason.zh_tw} if rule else \
@@ -228,30 +397,23 @@ class TaskRunner:
                 session.add(HeldItem(request_id=request.id, controller_id=request.controller_id,
                                      collection=item.collection, field=item.field, rule=item.rule, reason=reason))
 
-    def _manual(self, session: Session, request: DataRequest, task: RequestTask, outcome: Outcome) -> None:
+    def _manual(self, session: Session, request: DataRequest, task: _TaskRow, outcome: Outcome) -> Entry:
         action = outcome.manual
         assert action is not None  # noqa: S101 - only called with one
-        task.status = _WAITING
         session.add(ManualTask(controller_id=request.controller_id, request_id=request.id, task_id=task.id,
                                collection=action.collection, operation=action.operation.value,
                                instructions={"zh": action.instructions.zh, "en": action.instructions.en},
                                fields=list(action.fields), status="open"))
-        AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.manual_task_opened",
-                                 target=f"request:{request.id}",
-                                 data={"task": task.position, "collection": action.collection,
-                                       "operation": action.operation.value})
+        return Entry(RUNNER_ACTOR, "request.manual_task_opened", f"request:{request.id}",
+                     {"task": task.position, "collection": action.collection, "operation": action.operation.value})
 
     # --- failure ------------------------------------------------------------------------------------------
 
-    def _fail(self, session: Session, claim: Claim, exc: CharterError) -> None:
-        task = session.get(RequestTask, claim.task_id, with_for_update=True)
-        if task is None or task.attempts != claim.attempt or task.status != _RUNNING:
-            return
-        request = session.get(DataRequest, task.request_id, with_for_update=True)
-        assert request is not None  # noqa: S101
+    def _fail(self, session: Session, request: DataRequest, task: _TaskRow, exc: CharterError) -> None:
         code = exc.code if isinstance(exc, ConnectorError | CharterError) else "error"
-        task.status, task.error_code, task.error_message = _FAILED, code, exc.message[:1000]
-        task.finished_at, task.lease_until = utcnow(), None
+        session.execute(update(RequestTask).where(RequestTask.id == task.id).values(
+            status=_FAILED, error_code=code, error_message=exc.message[:1000], finished_at=utcnow(),
+            lease_until=None).execution_options(synchronize_session=False))
         if Status(request.status) is Status.EXECUTING:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code = code
@@ -262,11 +424,75 @@ class TaskRunner:
                                  data={"task": task.position, "collection": task.collection, "error": code})
 
 
+_TASKS = RequestTask.__table__
+assert isinstance(_TASKS, Table)  # noqa: S101 - a mapped class's table
+_RECORD = (update(_TASKS).where(_TASKS.c.id == bindparam("_id"))
+           .values(status=bindparam("status"), record=bindparam("record"),
+                   result_encrypted=bindparam("result_encrypted"), finished_at=bindparam("finished_at"),
+                   lease_until=None))
+"""What a settle writes for each task it ran: one statement, run with one set of values per task."""
+
+
+class _Recorded(Protocol):
+    """A task row or entity, as its audit event names it."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def operation(self) -> str: ...
+    @property
+    def collection(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+def _task_done(request: DataRequest, task: _Recorded, record: Mapping[str, Any]) -> Entry:
+    return Entry(RUNNER_ACTOR, "request.task_done", f"request:{request.id}",
+                 {"task": task.position, "operation": task.operation, "collection": task.collection,
+                  "attempt": task.attempts, **_counts(record)})
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # SQLite hands datetimes back naive
+
+
+def _claimable(task: _TaskRow, now: dt.datetime) -> bool:
+    return task.status == _PENDING or (task.status == _RUNNING and task.lease_until is not None
+                                       and _aware(task.lease_until) < now)
+
+
+def _claimable_sql(now: dt.datetime) -> Any:
+    return or_(RequestTask.status == _PENDING, and_(RequestTask.status == _RUNNING, RequestTask.lease_until < now))
+
+
+def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
+    """The longest run of claimable store tasks from the first, never a change after a retrieve."""
+    batch: list[_TaskRow] = []
+    retrieved = False
+    for task in tasks:
+        operation = Operation(task.operation)
+        if operation not in EXTERNAL or not _claimable(task, now) or (retrieved and operation in _CHANGES):
+            break
+        batch.append(task)
+        retrieved = retrieved or operation is Operation.RETRIEVE
+    return batch
+
+
+def _release(session: Session, ids: Sequence[int], attempts: Mapping[int, int]) -> None:
+    """Hand claimed tasks that did not run back as pending, their attempt uncounted."""
+    for task_id in ids:
+        session.execute(update(RequestTask).where(RequestTask.id == task_id, RequestTask.status == _RUNNING,
+                                                  RequestTask.attempts == attempts[task_id])
+                        .values(status=_PENDING, lease_until=None, started_at=None, attempts=attempts[task_id] - 1)
+                        .execution_options(synchronize_session=False))
+
+
 def _lock_controller(session: Session, controller_id: str) -> None:
-    """Lock the controller row before the settle inserts anything: a row referencing the controller (a held item,
-    a recipient notice, a subject change) takes a key-share lock on it, and two settles that each hold one and then
-    ask for the audit log's exclusive lock deadlock on PostgreSQL. Taken first, it is one lock order."""
-    lock_controller(session, controller_id)
+    """Lock the controller row before the settle inserts anything, so every settle takes its locks in one order
+    (task, request, controller) whatever it goes on to write: the consent ledger's bulk path, for one, locks the
+    row `FOR UPDATE`, which waits for the key-share locks that inserting rows referencing it takes. The row comes
+    with the lock, so what reads it later in the settle (the outbox, for the controller's name) finds it."""
+    locked_controller(session, controller_id)
 
 
 def next_task(session: Session, request_id: str) -> int | None:
@@ -301,5 +527,5 @@ def complete_request(session: Session, keyring: Keyring, request: DataRequest) -
     RequestService(session, keyring).tell(request, "request_completed", {"held_items": held}, actor=RUNNER_ACTOR)
 
 
-def _counts(record: dict[str, Any]) -> dict[str, Any]:
+def _counts(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if isinstance(v, int | bool)}

@@ -14,31 +14,31 @@ token = service.verify("lubpur", submitted.request.id, "042917")
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from charter.audit.services import AuditLog
+from charter.audit.services import AuditLog, batched
 from charter.consent.terms import offers_consent
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, NotFound
 from charter.core.i18n import Lang, Text
-from charter.datamap.plan import Planner
-from charter.datamap.services import DataMapStore, as_datamap
+from charter.datamap.compiled import compiled
 from charter.jurisdictions import RequestKind, due_date, refusal_grounds
 from charter.outbox.services import Outbox, parse_language
 from charter.policy.schema import PolicyVersion
 from charter.policy.services import PolicyStore, as_policy
-from charter.requests.interfaces import NullQueue, TaskQueue
+from charter.requests.interfaces import ClaimingQueue, NullQueue, TaskQueue
 from charter.requests.lifecycle import Event, Status, advance, transition
 from charter.requests.models import DataRequest, HeldItem, RequestSettings, RequestTask
 from charter.requests.planning import NEEDS_DATAMAP, Operation, TaskDraft, draft_tasks
@@ -65,6 +65,22 @@ def params_context(controller_id: str) -> str:
 
 def note_context(controller_id: str) -> str:
     return f"requests.note:{controller_id}"
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+_Method = Callable[Concatenate["RequestService", _P], _R]
+
+
+def _audited_together(method: _Method[_P, _R]) -> _Method[_P, _R]:
+    """The method's audit events are written together when it returns (`charter.audit.services.batched`)."""
+    @functools.wraps(method)
+    def wrapper(self: RequestService, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with batched(self.session):
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 def parse_request_kind(kind: str) -> RequestKind:
@@ -142,6 +158,7 @@ class RequestService:
         self.directory = SubjectDirectory(session, keyring)
         self.outbox = Outbox(session, keyring, notify=notify)
         self.challenges = Challenges(session, keyring)
+        self._settings: dict[str, RequestSettings] = {}
 
     # --- reading ----------------------------------------------------------------------------------------------
 
@@ -162,11 +179,12 @@ class RequestService:
         return request
 
     def settings(self, controller_id: str) -> RequestSettings:
-        row = self.session.get(RequestSettings, controller_id)
+        row = self._settings.get(controller_id) or self.session.get(RequestSettings, controller_id)
         if row is None:
             row = RequestSettings(controller_id=controller_id, needs_approval=False)
             self.session.add(row)
             self.session.flush()
+        self._settings[controller_id] = row  # held, so the session's identity map keeps answering for it
         return row
 
     def policy(self, controller_id: str) -> PolicyVersion:
@@ -181,6 +199,7 @@ class RequestService:
 
     # --- submitting ---------------------------------------------------------------------------------------
 
+    @_audited_together
     def submit(self, controller_id: str, *, kind: str, identity_kind: str | None = None,
                identity_value: str | None = None, language: str = "zh-CN", params: dict[str, Any] | None = None,
                assertion: str | None = None, actor: str) -> Submitted:
@@ -193,6 +212,7 @@ class RequestService:
         if request_kind is RequestKind.WITHDRAWAL:
             clean["purposes"] = _withdrawable(policy, clean["purposes"])
         if assertion is not None:
+            self.settings(controller_id)
             vouched = accept_assertion(self.session, self.keyring, controller_id, assertion)
             identity_kind, identity_value = vouched.kind, vouched.value
         if not identity_kind or not identity_value:
@@ -212,6 +232,7 @@ class RequestService:
         self._send_code(request, deliverable=subject is not None and request.contact_channel != "none", actor=actor)
         return Submitted(request, None)
 
+    @_audited_together
     def submit_for_subject(self, controller_id: str, subject_id: str, *, kind: str, identity_kind: str,
                            identity_value: str, language: str = "zh-CN", params: dict[str, Any] | None = None,
                            verified_by: str, actor: str) -> Submitted:
@@ -285,6 +306,7 @@ class RequestService:
 
     # --- verification and approval ------------------------------------------------------------------------
 
+    @_audited_together
     def verify(self, controller_id: str, request_id: str, code: str, *, actor: str) -> str:
         """Check the code; on success the request is verified and the token for status and bundle returned."""
         request = self.get(controller_id, request_id, lock=True)
@@ -307,6 +329,7 @@ class RequestService:
             self._approved(request, by="automatic", actor=actor)
         return token
 
+    @_audited_together
     def approve(self, controller_id: str, request_id: str, *, actor: str) -> DataRequest:
         request = self.get(controller_id, request_id, lock=True)
         transition(request.status, Event.APPROVE)
@@ -356,9 +379,10 @@ class RequestService:
         """Persist the request's tasks and start it; the first task is enqueued once the caller commits."""
         kind = RequestKind(request.kind)
         try:
-            drafts = draft_tasks(kind, self._plan_of(request, kind), self.params(request))
-            if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
-                drafts = self._respect_holds(request, drafts)
+            with self.session.no_autoflush:  # the request's changes go in one UPDATE, with its tasks below
+                drafts = draft_tasks(kind, self._plan_of(request, kind), self.params(request))
+                if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
+                    drafts = self._respect_holds(request, drafts)
         except CharterError as exc:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code, request.error_message = exc.code, exc.message[:1000]
@@ -366,18 +390,28 @@ class RequestService:
                               target=f"request:{request.id}", data={"error": exc.code})
             return []
         request.status = transition(request.status, Event.PLAN).value
-        tasks = [RequestTask(request_id=request.id, controller_id=request.controller_id, position=i,
-                             operation=d.operation.value, collection=d.collection, spec=d.spec, status="pending",
-                             attempts=0, enqueued_at=utcnow()) for i, d in enumerate(drafts)]
-        self.session.add_all(tasks)
+        now = utcnow()
+        rows = [{"request_id": request.id, "controller_id": request.controller_id, "position": i,
+                 "operation": d.operation.value, "collection": d.collection, "spec": d.spec, "status": "pending",
+                 "attempts": 0, "enqueued_at": now} for i, d in enumerate(drafts)]
         request.status = transition(request.status, Event.START).value
-        request.started_at = request.updated_at = utcnow()
+        request.started_at = request.updated_at = now
         self.session.flush()
+        if rows:
+            self.session.execute(insert(RequestTask), rows)  # one statement, not one per task
+        ids = list(self.session.execute(select(RequestTask.id).where(RequestTask.request_id == request.id)
+                                        .order_by(RequestTask.position)).scalars())
         self.audit.record(request.controller_id, actor=actor, action="request.planned",
                           target=f"request:{request.id}",
-                          data={"tasks": len(tasks), "datamap_version": request.datamap_version})
-        self.enqueue_after_commit([tasks[0].id] if tasks else [])
-        return [t.id for t in tasks]
+                          data={"tasks": len(rows), "datamap_version": request.datamap_version})
+        queue = self.queue
+        if ids and isinstance(queue, ClaimingQueue):
+            claimed = queue.claim_first(self.session, request)
+            if claimed is not None:
+                event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
+                return ids
+        self.enqueue_after_commit(ids[:1])
+        return ids
 
     def _respect_holds(self, request: DataRequest, drafts: list[TaskDraft]) -> list[TaskDraft]:
         """Leave what a legal hold keeps, and record it as held so the person is told (LAN-RETENTION, LAN-LIMITS)."""
@@ -401,12 +435,12 @@ class RequestService:
         if request.subject_id is None:
             raise CharterError("the request has no subject", field="subject_id")
         try:
-            record = DataMapStore(self.session).current(request.controller_id)
+            datamap = compiled(self.session, request.controller_id)
         except NotFound:
             return None
-        request.datamap_version = record.version
+        request.datamap_version = datamap.version
         kinds = {i.kind.value for i in self.directory.identities(request.controller_id, request.subject_id)}
-        return Planner(as_datamap(record)).plan(kinds or {request.identity_kind})
+        return datamap.plan(kinds or {request.identity_kind})
 
     def enqueue_after_commit(self, task_ids: Sequence[int]) -> None:
         if not task_ids:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from charter.core.db import utcnow
 from charter.requests.lifecycle import Status
 from charter.requests.models import DataRequest, RequestTask
-from charter.requests.runner import TaskRunner
+from charter.requests.runner import Batch, TaskRunner
 
 __all__ = ["ACTOR_NAME", "DramatiqQueue", "InProcessWorker", "Sweeper", "make_broker", "stuck_tasks"]
 
@@ -40,7 +40,7 @@ class InProcessWorker:
     def __init__(self, runner: TaskRunner, *, threads: int = 2) -> None:
         self.runner = runner
         self.threads = threads
-        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._queue: queue.Queue[int | Batch | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition()
         self._busy = 0
@@ -50,6 +50,18 @@ class InProcessWorker:
             with self._idle:
                 self._busy += 1
             self._queue.put(task_id)
+
+    def claim_first(self, session: Session, request: DataRequest) -> Batch | None:
+        """The request's first batch, claimed in the transaction that plans it (`TaskRunner.claim_first`)."""
+        return self.runner.claim_first(session, request) if self._workers else None
+
+    def start_claimed(self, claimed: object) -> None:
+        """Run a batch claimed by `claim_first` at once, on a worker thread."""
+        if not isinstance(claimed, Batch):
+            raise TypeError("start_claimed takes what claim_first returned")
+        with self._idle:
+            self._busy += 1
+        self._queue.put(claimed)
 
     def start(self) -> None:
         while len(self._workers) < self.threads:
@@ -71,14 +83,18 @@ class InProcessWorker:
 
     def _loop(self) -> None:
         while True:
-            task_id = self._queue.get()
-            if task_id is None:
+            item = self._queue.get()
+            if item is None:
                 return
             try:
-                self.runner.run(task_id)
+                if isinstance(item, Batch):
+                    self.runner.carry_on(item)
+                else:
+                    self.runner.run(item)
             except Exception:
                 # The task stays as the database has it; the sweeper hands it out again after its lease.
-                log.exception("request task %s failed unexpectedly", task_id)
+                log.exception("request task %s failed unexpectedly", item if isinstance(item, int) else
+                              item.claims[0].task_id)
             finally:
                 with self._idle:
                     self._busy -= 1

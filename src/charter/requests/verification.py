@@ -21,9 +21,11 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from charter.core.crypto import Keyring
@@ -189,6 +191,19 @@ def assertion_key(session: Session, keyring: Keyring, controller_id: str) -> byt
     return keyring.decrypt(row.assertion_key_encrypted, assertion_key_context(controller_id)).encode()
 
 
+def _spend(session: Session, values: dict[str, Any]) -> bool:
+    """Record a used assertion; False when its nonce is there already. One statement, where a SELECT and a
+    savepoint around the INSERT were four."""
+    table = UsedAssertion.__table__
+    assert isinstance(table, Table)  # noqa: S101 - a mapped class's table
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        statement = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
+        return session.execute(statement.values(values).returning(table.c.nonce_hash)).first() is not None
+    ignored = session.execute(insert(table).prefix_with("IGNORE").values(values))
+    return bool(ignored.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def accept_assertion(session: Session, keyring: Keyring, controller_id: str, token: str) -> Assertion:
     """Verify a host assertion for this controller and spend it: the same assertion twice is refused."""
     key = assertion_key(session, keyring, controller_id)
@@ -202,14 +217,7 @@ def accept_assertion(session: Session, keyring: Keyring, controller_id: str, tok
     session.execute(delete(UsedAssertion).where(UsedAssertion.controller_id == controller_id,
                                                 UsedAssertion.expires_at < now - dt.timedelta(minutes=10)))
     nonce_hash = hashlib.sha256(assertion.nonce.encode()).hexdigest()
-    seen = session.execute(select(UsedAssertion).where(UsedAssertion.controller_id == controller_id,
-                                                       UsedAssertion.nonce_hash == nonce_hash)).first()
-    if seen is not None:
+    if not _spend(session, {"controller_id": controller_id, "nonce_hash": nonce_hash,
+                            "expires_at": dt.datetime.fromtimestamp(assertion.expires, dt.UTC)}):
         raise _invalid("it was used already")
-    try:
-        with session.begin_nested():
-            session.add(UsedAssertion(controller_id=controller_id, nonce_hash=nonce_hash,
-                                      expires_at=dt.datetime.fromtimestamp(assertion.expires, dt.UTC)))
-    except IntegrityError:
-        raise _invalid("it was used already") from None
     return assertion

@@ -26,6 +26,9 @@ class Subject(Base):
     restriction_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     suspension_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    """When an erasure request last reached Charter's own records for the person: decisions made before it and
+    written to the log after it (the log is written in batches) are written without the person's id."""
 
 
 class Identity(Base):

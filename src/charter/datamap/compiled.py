@@ -1,0 +1,83 @@
+"""Published data maps, compiled once per process: parsed, with their planner and the plans made with them.
+
+A published version never changes, so its content hash names everything derived from it. The request path reads a
+version's id, label and hash (three short columns), and the document itself only the first time this process
+meets that content.
+
+```python
+found = compiled(session, "lubpur")            # the current version; compiled(session, cid, "3") for one by label
+plan = found.plan({"email", "phone"})          # remembered per set of identity kinds
+rule = found.datamap.retention_rule("tax")
+```
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charter.core.errors import NotFound
+from charter.datamap.models import DataMapVersionRecord
+from charter.datamap.plan import Plan, Planner
+from charter.datamap.schema import DataMap
+
+__all__ = ["Compiled", "compiled"]
+
+_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Compiled:
+    version: str
+    content_hash: str
+    datamap: DataMap
+    planner: Planner
+    _plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, repr=False, compare=False)
+
+    def plan(self, identity_kinds: Iterable[str]) -> Plan:
+        """`Planner.plan`, remembered per set of identity kinds (a plan is a pure function of the two)."""
+        key = tuple(sorted(set(identity_kinds)))
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = self.planner.plan(key)
+        return found
+
+
+_CACHE: OrderedDict[str, tuple[DataMap, Planner, dict[tuple[str, ...], Plan]]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def compiled(session: Session, controller_id: str, version: str | None = None) -> Compiled:
+    """The version labelled `version`, or else the most recently published one (what new requests are planned
+    with), compiled. A controller without one raises `NotFound`."""
+    q = select(DataMapVersionRecord.id, DataMapVersionRecord.version, DataMapVersionRecord.content_hash).where(
+        DataMapVersionRecord.controller_id == controller_id)
+    q = q.where(DataMapVersionRecord.version == version) if version is not None else \
+        q.order_by(DataMapVersionRecord.id.desc()).limit(1)
+    row = session.execute(q).first()
+    if row is None:
+        if version is not None:
+            raise NotFound(f"no published data map version {version!r}",
+                           fix="List versions with GET /v1/datamaps or `charter datamap list`.")
+        raise NotFound(f"controller {controller_id!r} has no published data map",
+                       fix="Publish one with `charter datamap publish FILE --controller ID`.")
+    record_id, label, digest = row
+    with _LOCK:
+        found = _CACHE.get(digest)
+        if found is not None:
+            _CACHE.move_to_end(digest)
+    if found is None:
+        document = session.execute(select(DataMapVersionRecord.document)
+                                   .where(DataMapVersionRecord.id == record_id)).scalar_one()
+        datamap = DataMap.model_validate(document)
+        found = (datamap, Planner(datamap), {})
+        with _LOCK:
+            found = _CACHE.setdefault(digest, found)
+            while len(_CACHE) > _SIZE:
+                _CACHE.popitem(last=False)
+    return Compiled(label, digest, found[0], found[1], found[2])
