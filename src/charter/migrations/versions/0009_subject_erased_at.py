@@ -2,7 +2,7 @@
 in batches, never brings back the id of a person erased in between
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-22 03:08:34.346622
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
