@@ -52,6 +52,9 @@ def test_rectification_reaches_every_store_holding_the_category() -> None:
     drafts = draft_tasks(RequestKind.RECTIFICATION, plan, {"category": "contact.phone", "value": "+8613700137000"})
     assert [(d.collection, d.spec["field"]) for d in drafts if d.operation is Operation.RECTIFY] == [
         ("shop_db.customers", "phone"), ("archive.contracts", "phone")]
+    # the phone is an identity: after the stores, Charter's own directory is corrected, then recipients told
+    assert [(d.operation, d.spec.get("kind")) for d in drafts][-2:] == [
+        (Operation.CORRECT_IDENTITY, "phone"), (Operation.NOTIFY_RECIPIENTS, None)]
     with pytest.raises(CharterError, match="no store") as err:
         draft_tasks(RequestKind.RECTIFICATION, plan, {"category": "nothing.here", "value": "x"})
     assert err.value.field == "category"

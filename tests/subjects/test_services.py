@@ -58,6 +58,28 @@ def test_an_identity_cannot_belong_to_two_people(sessions: sessionmaker[Session]
             d.link(cid, other.id, "email", "a@y.com", actor="test")
 
 
+def test_a_corrected_identity_replaces_the_old_one_and_is_never_taken_from_another_person(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        d = SubjectDirectory(s, keyring)
+        ann = d.resolve(cid, "phone", "+86 137 0000 0001", actor="test")
+        d.link(cid, ann.id, "email", "ann@y.com", actor="test")
+        bob = d.resolve(cid, "phone", "+86 137 0000 0002", actor="test")
+        assert d.replace_identities(cid, ann.id, "phone", "+86 137 0000 0003", actor="test") == 1
+        assert sorted((i.kind.value, i.value) for i in d.identities(cid, ann.id)) == [
+            ("email", "ann@y.com"), ("phone", "+8613700000003")]
+        assert d.find(cid, "phone", "+86 137 0000 0001") is None
+        with pytest.raises(Conflict, match="belongs to another person"):
+            d.replace_identities(cid, ann.id, "phone", "+86 137 0000 0002", actor="test")
+        found = d.find(cid, "phone", "+86 137 0000 0002")
+        assert found is not None and found.id == bob.id
+        assert [i.value for i in d.identities(cid, ann.id) if i.kind.value == "phone"] == ["+8613700000003"]
+        # the same value again changes nothing
+        assert d.replace_identities(cid, ann.id, "phone", "+8613700000003", actor="test") == 0
+        assert len(d.identities(cid, ann.id)) == 2
+
+
 def test_two_requests_meeting_a_new_person_at_once_find_one_subject(
         database_url: str, sessions: sessionmaker[Session], keyring: Keyring) -> None:
     """The second of two concurrent first sightings of an identity gets the first one's subject, not a conflict.

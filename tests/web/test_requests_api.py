@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from charter.datamap.services import DataMapStore
 from charter.outbox.models import OutboxMessage
 from charter.requests.models import VerificationChallenge
+from charter.subjects.services import SubjectDirectory
 from tests.connectors.shop_tables import customers, table_rows
-from tests.requests.world import ANN_EMAIL, World, shop_map_text
+from tests.requests.world import ANN_EMAIL, ANN_PHONE, World, shop_map_text
 from tests.web.request_world import (
     api_world,
     finish_manual,
@@ -297,6 +298,13 @@ def test_rectification_over_http_reaches_every_store_holding_the_field_and_every
     assert ann["phone"] == "+8613700137000"  # normalised as Charter normalises phone numbers
     assert next(r for r in table_rows(world.shop_url, customers) if r["id"] == 2) == bob_before
     assert "recipient_notice" in _templates_to(sessions, world.cid)
+    # Charter's own directory knows Ann by the corrected number now, and no longer by the one it replaced.
+    with sessions() as s:
+        directory = SubjectDirectory(s, client.app.state.keyring)  # type: ignore[attr-defined]
+        found = directory.find(world.cid, "phone", "+86 137 0013 7000")
+        assert found is not None and found.id == world.ann
+        assert directory.find(world.cid, "phone", ANN_PHONE) is None
+        assert [i.kind.value for i in directory.identities(world.cid, world.ann)].count("phone") == 1
     staff = client.get(f"/v1/admin/requests/{rid}", headers=headers).json()
     rectified = [t for t in staff["tasks"] if t["operation"] == "rectify"]
     assert {(t["collection"], t["status"]) for t in rectified} == {("shop_db.customers", "done"),

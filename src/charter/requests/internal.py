@@ -1,6 +1,6 @@
 """Tasks that change only Charter's own database, run inside the transaction that marks them done (so they
 happen exactly once): notifying recipients, restricting the subject, withdrawing consent, leaving consent
-tombstones, and explaining an automated decision."""
+tombstones, explaining an automated decision, and correcting an identity in Charter's directory."""
 
 from __future__ import annotations
 
@@ -124,11 +124,25 @@ def tombstone_consent(session: Session, keyring: Keyring, request: DataRequest,
     return {"consent_events": events, "decisions": forget_subject(session, request.controller_id, request.subject_id)}
 
 
+def correct_identity(session: Session, keyring: Keyring, request: DataRequest,
+                     task: RequestTask) -> dict[str, Any]:
+    """After the stores hold the corrected value, Charter's directory knows the person by it (and no longer by the
+    value it replaced), so the next request by the corrected phone or email finds them."""
+    if request.subject_id is None:
+        return {"replaced": 0}
+    kind = str(task.spec["kind"])
+    value = str(RequestService(session, keyring).params(request).get("value", ""))
+    replaced = SubjectDirectory(session, keyring).replace_identities(request.controller_id, request.subject_id,
+                                                                     kind, value, actor=RUNNER_ACTOR)
+    return {"kind": kind, "replaced": replaced}
+
+
 INTERNAL: dict[Operation, Callable[[Session, Keyring, DataRequest, RequestTask], dict[str, Any]]] = {
     Operation.NOTIFY_RECIPIENTS: notify_recipients,
     Operation.EXPLAIN: explain,
     Operation.RESTRICT: restrict,
     Operation.WITHDRAW: withdraw,
     Operation.TOMBSTONE_CONSENT: tombstone_consent,
+    Operation.CORRECT_IDENTITY: correct_identity,
 }
 

@@ -31,6 +31,8 @@ class Operation(StrEnum):
     WITHDRAW = "withdraw"
     TOMBSTONE_CONSENT = "tombstone_consent"
     EXPLAIN = "explain"
+    CORRECT_IDENTITY = "correct_identity"
+    """A rectified identity (a phone number) replaces the old one in Charter's own directory too."""
 
 
 NEEDS_DATAMAP = frozenset({RequestKind.ACCESS, RequestKind.PORTABILITY, RequestKind.RECTIFICATION,
@@ -64,7 +66,9 @@ def _rectify(plan: Plan, params: dict[str, Any]) -> list[TaskDraft]:
                            fix="Name a data category the data map lists on a field (e.g. contact.phone).")
     for task, name in holding:
         corrected_value(task.collection.field(name), params.get("value"))  # refused before anything changes
-    return [_collection_task(Operation.RECTIFY, task, field=name) for task, name in holding]
+    kinds = dict.fromkeys(k for task, name in holding if (k := task.collection.field(name).identity) is not None)
+    return [*(_collection_task(Operation.RECTIFY, task, field=name) for task, name in holding),
+            *(TaskDraft(Operation.CORRECT_IDENTITY, spec={"kind": kind}) for kind in kinds)]
 
 
 def corrected_value(field: FieldSpec, value: Any) -> Any:

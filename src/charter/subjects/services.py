@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, String, bindparam, select, text
+from sqlalchemy import ARRAY, String, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from charter.accounts.services import ensure_collecting
@@ -139,6 +139,36 @@ class SubjectDirectory:
         self.audit.record(controller_id, actor=actor, action="identity.linked", target=f"subject:{subject_id}",
                           data={"kind": k.value, "identity_id": identity.id})
         return identity
+
+    def replace_identities(self, controller_id: str, subject_id: str, kind: str, value: str, *,
+                           actor: str) -> int:
+        """The person is known by `value` and no longer by their other identities of `kind` (a rectified phone
+        number); returns how many were replaced. A value that is another person's is a `Conflict`."""
+        self.get(controller_id, subject_id)
+        k = parse_kind(kind)
+        norm = normalise(k, value, self.default_region)
+        digest = self._index(controller_id, k, norm)
+        rows = list(self.session.execute(select(Identity).where(
+            Identity.controller_id == controller_id, Identity.kind == k.value,
+            or_(Identity.subject_id == subject_id, Identity.index_hash == digest))).scalars())
+        if any(r.subject_id != subject_id for r in rows):
+            raise Conflict(f"the corrected {k.value} already belongs to another person in Charter's records",
+                           field="value", fix="Check the corrected value; if both records are the same person, "
+                                              "link them first.")
+        old = [r for r in rows if r.index_hash != digest]
+        if rows and not old:
+            return 0  # already known by this value alone
+        for row in old:
+            self.session.delete(row)
+        if len(old) == len(rows):
+            self.session.add(Identity(controller_id=controller_id, subject_id=subject_id, kind=k.value,
+                                      index_hash=digest,
+                                      value_encrypted=self.keyring.encrypt(norm, _context(controller_id))))
+        self.session.flush()
+        self.audit.record(controller_id, actor=actor, action="identity.corrected", target=f"subject:{subject_id}",
+                          data={"kind": k.value, "replaced": len(old)})
+        self.mark_changed(controller_id, subject_id)
+        return len(old)
 
     def move_identity(self, controller_id: str, kind: str, value: str, to_subject_id: str, *, actor: str) -> str:
         """Give an identity (a banner's visitor id) to another subject; returns the subject it came from."""
