@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from charter.audit.chain import GENESIS, Verification
+from charter.audit.chain import GENESIS, Verification, walk_chain
 from charter.consent.models import STATUS_AFTER, EventAction
 
 __all__ = ["GENESIS", "LedgerLink", "ProjectedState", "body_of", "commitment", "event_hash", "fields_body", "kind_body",
@@ -116,20 +116,9 @@ class LedgerLink:
 
 def verify_chain(links: Iterable[LedgerLink], head_seq: int, head_hash: str) -> Verification:
     """Walk events in seq order; report the first that is altered, missing or out of order."""
-    prev, expected, count = GENESIS, 1, 0
-    for link in links:
-        count += 1
-        if link.seq != expected:
-            return Verification(False, count, expected, f"event {expected} is missing (found {link.seq} next)")
-        if link.prev_hash != prev:
-            return Verification(False, count, link.seq, f"event {link.seq} does not follow event {link.seq - 1}")
-        if event_hash(link.controller_id, link.seq, link.prev_hash, link.fields) != link.hash:
-            return Verification(False, count, link.seq, f"event {link.seq} was altered after it was written")
-        prev, expected = link.hash, expected + 1
-    if expected - 1 != head_seq or prev != (head_hash or GENESIS):
-        return Verification(False, count, expected, f"the ledger ends at event {expected - 1} but its head records "
-                                                   f"event {head_seq}: events were removed")
-    return Verification(True, count)
+    return walk_chain(links, head_seq, head_hash,
+                      lambda link: event_hash(link.controller_id, link.seq, link.prev_hash, link.fields),
+                      name="the ledger")
 
 
 @dataclass(frozen=True)
