@@ -235,11 +235,12 @@ class RequestService:
     @_audited_together
     def submit_for_subject(self, controller_id: str, subject_id: str, *, kind: str, identity_kind: str,
                            identity_value: str, language: str = "zh-CN", params: dict[str, Any] | None = None,
-                           verified_by: str, actor: str) -> Submitted:
+                           verified_by: str, actor: str, reply_to: str | None = None) -> Submitted:
         """Record a request from a person whose identity Charter has just checked itself (the privacy centre's
         one-time code or signed link): it is verified at once, as with a host assertion.
 
-        `identity_value` must be one of `subject_id`'s identities; otherwise "not found"."""
+        `identity_value` must be one of `subject_id`'s identities; otherwise "not found". `reply_to`: the email or
+        phone the request's news goes to instead of the person's (a guardian acting for a minor)."""
         request_kind = parse_request_kind(kind)
         lang = parse_language(language)
         clean = _check_params(request_kind, params or {})
@@ -248,20 +249,26 @@ class RequestService:
         subject = self.directory.find(controller_id, ik.value, value)
         if subject is None or subject.id != subject_id:
             raise NotFound("no such person", field="subject_id")
+        contact = None
+        if reply_to is not None:
+            rk = IdentityKind.EMAIL if "@" in reply_to else IdentityKind.PHONE
+            contact = _CONTACT_CHANNEL[rk], normalise(rk, reply_to)
         request = self._create(controller_id, request_kind, ik, value, subject=subject, lang=lang, params=clean,
-                               policy=self.policy(controller_id))
+                               policy=self.policy(controller_id), contact=contact)
         self.audit.record(controller_id, actor=actor, action="request.received", target=f"request:{request.id}",
                           data={"kind": request_kind.value, "identity_kind": ik.value,
-                                "due_on": request.due_on.isoformat(), "verification": verified_by})
+                                "due_on": request.due_on.isoformat(), "verification": verified_by,
+                                "reply_to": "guardian" if reply_to is not None else "subject"})
         return Submitted(request, self._verified(request, verified_by, actor=actor))
 
     def _create(self, controller_id: str, kind: RequestKind, ik: IdentityKind, value: str, *,
-                subject: Subject | None, lang: Lang, params: dict[str, Any], policy: PolicyVersion) -> DataRequest:
+                subject: Subject | None, lang: Lang, params: dict[str, Any], policy: PolicyVersion,
+                contact: tuple[str, str] | None = None) -> DataRequest:
         now = utcnow()
         jurisdictions = [j.value for j in policy.jurisdictions]
         received = local_date(now, jurisdictions)
         deadline = due_date(received, kind, jurisdictions)
-        channel, address = self._contact(controller_id, ik, value, subject)
+        channel, address = contact or self._contact(controller_id, ik, value, subject)
         request = DataRequest(
             id=str(uuid.uuid4()), controller_id=controller_id, reference=_reference(), kind=kind.value,
             status=Status.RECEIVED.value, subject_id=subject.id if subject else None, identity_kind=ik.value,

@@ -29,6 +29,7 @@ from charter.core.db import transaction
 from charter.core.i18n import Lang
 from charter.outbox.services import Outbox
 from charter.requests.models import DataRequest
+from charter.requests.services import contact_context
 from charter.sdk import CharterAPIError, Client
 from charter.subjects.age import add_years
 from charter.subjects.services import SubjectDirectory
@@ -174,6 +175,11 @@ def test_a_guardian_signs_in_by_code_and_acts_for_the_minor(app: FastAPI, world:
         assert state is not None and state.status == "granted" and state.by_guardian
         request = s.query(DataRequest).filter(DataRequest.controller_id == world.cid).one()
         assert (request.subject_id, request.kind, request.verified_by) == (kid, "access", "guardian-code")
+        # the request's news goes to the guardian who made it, not to the child
+        assert app.state.keyring.decrypt(request.contact_encrypted, contact_context(world.cid)) == PARENT_EMAIL
+        outbox = Outbox(s, app.state.keyring)
+        told = {outbox.recipient(m) for m in outbox.messages(world.cid) if m.template.startswith("request_")}
+        assert told == {PARENT_EMAIL}
         audit = s.query(AuditEvent).filter(AuditEvent.controller_id == world.cid).order_by(AuditEvent.seq).all()
     by_guardian = [(e.action, e.target) for e in audit if e.actor == f"guardian:{record}"]
     assert ("center.signed_in", f"subject:{kid}") in by_guardian

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from charter.consent.guardians import Guardians, parse_contact
 from charter.consent.terms import offers_consent
 from charter.core.errors import CharterError, NotFound
 from charter.jurisdictions import RequestKind
@@ -71,6 +72,16 @@ def _identity(request: Request, db: Session, person: Person) -> tuple[str, str]:
     return ranked[0].kind.value, ranked[0].value
 
 
+def _guardian_contact(request: Request, db: Session, person: Person) -> str | None:
+    """A guardian acting for a minor hears of the request at the contact they signed in with, not the minor."""
+    if person.guardian_record_id is None:
+        return None
+    guardians = Guardians(db, request.app.state.keyring)
+    record = guardians.get(person.controller_id, person.guardian_record_id, person.subject_id)
+    contact = guardians.details(record).contact
+    return contact if parse_contact(contact) is not None else None
+
+
 @router.post("/{controller}/requests")
 def submit(request: Request, *, db: PageSession, center: CenterPage, person: PersonPage,
            kind: Annotated[str, Form()], category: Annotated[str, Form()] = "",
@@ -89,7 +100,7 @@ def submit(request: Request, *, db: PageSession, center: CenterPage, person: Per
     service(request, db).submit_for_subject(
         center.controller_id, person.subject_id, kind=kind, identity_kind=identity_kind,
         identity_value=identity_value, language=page_lang(request).value, params=params, verified_by=person.how,
-        actor=person.actor)
+        actor=person.actor, reply_to=_guardian_contact(request, db, person))
     return RedirectResponse(f"/center/{center.controller_id}/requests?sent={kind}", status_code=303)
 
 
