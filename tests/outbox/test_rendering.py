@@ -32,6 +32,8 @@ SAMPLES: dict[str, dict[str, object]] = {
                           "contact": "dpo@lubpur.example", "reference": "沪公(2025)12号"},
     "service_shutdown": {"stopped_on": dt.date(2025, 10, 1), "last_day": dt.date(2025, 10, 31),
                          "contact": "dpo@lubpur.example"},
+    "appeal_resolved": {"reference": "R-3", "request_type": "explanation", "outcome": "overturned",
+                        "note": "A reviewer found the second order."},
     "decision_explanation": {"reference": "R-2", "request_type": "explanation", "decision": "recommendations",
                              "outcome": Text(zh="推荐了齿轮油", en="gear oils were recommended"),
                              "logic_version": "rec-2", "made_on": dt.date(2025, 2, 1),

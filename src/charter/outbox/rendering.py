@@ -48,6 +48,7 @@ TEMPLATES: dict[str, TemplateSpec] = {s.id: s for s in (
     _spec("request_refused", "reference request_type ground", "explanation"),
     _spec("decision_explanation", "reference request_type decision outcome logic_version made_on explanation",
           "inputs"),
+    _spec("appeal_resolved", "reference request_type outcome note"),
     _spec("recipient_notice", "reference action categories ack_token"),
     _spec("policy_change", "effective changes", "needs_consent policy_url"),
     # The elements each jurisdiction requires are enforced by the incident notices (issue 8), not here.

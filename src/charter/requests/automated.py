@@ -18,7 +18,8 @@ from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
 from charter.core.i18n import Text
-from charter.requests.models import Appeal, AutomatedDecision
+from charter.requests.models import Appeal, AutomatedDecision, DataRequest
+from charter.requests.services import RequestService
 
 __all__ = ["AppealOutcome", "AutomatedDecisions", "DecisionView"]
 
@@ -153,4 +154,8 @@ class AutomatedDecisions:
         row.resolution_encrypted = self.keyring.encrypt(note.strip(), statement_context(controller_id))
         self.audit.record(controller_id, actor=actor, action="appeal.resolved", target=f"appeal:{row.id}",
                           data={"outcome": outcome})
+        request = self.session.get(DataRequest, row.request_id)
+        if request is not None:  # the person hears of it where they hear of their requests
+            RequestService(self.session, self.keyring).tell(request, "appeal_resolved",
+                                                            {"outcome": outcome, "note": note.strip()}, actor=actor)
         return row

@@ -17,10 +17,11 @@ from charter.audit.models import AuditEvent
 from charter.core.crypto import Keyring
 from charter.core.db import transaction
 from charter.core.i18n import Lang, Text
+from charter.outbox.services import Outbox
 from charter.requests.automated import AutomatedDecisions
 from charter.requests.models import Appeal, DataRequest
 from tests.factories import make_controller, make_staff, publish_policy
-from tests.requests.world import World, shop_world
+from tests.requests.world import ANN_EMAIL, World, shop_world
 from tests.web.center.test_personal import signed_in, without_manual_store
 from tests.web.pages import browser, csrf_of, post_form, sign_in
 
@@ -116,6 +117,12 @@ def test_an_operator_overturns_with_reasons_and_the_person_reads_them(app: FastA
                                            AuditEvent.target == f"appeal:{appeal_id}").all()
         assert reads and {r.actor for r in reads} == {f"staff:{operator_id}"}
         assert "statement" in reads[0].data["fields"] and "decision.inputs" in reads[0].data["fields"]
+        # the person is told by mail too, with the outcome and the reviewer's reasons
+        outbox = Outbox(s, app.state.keyring)
+        [told] = [m for m in outbox.messages(world.cid) if m.template == "appeal_resolved"]
+        mail = outbox.content(told)
+        assert outbox.recipient(told) == ANN_EMAIL
+        assert "overturned" in mail.text and reasons in mail.text
 
     answer = person.get(f"/center/{world.cid}/requests").text
     assert "A person reviewed the decision and overturned it." in answer and reasons in answer
