@@ -270,3 +270,21 @@ def test_the_menu_marks_the_page_you_are_on_and_only_it(app: FastAPI, world: Wor
         html = client.get(f"{center}{page}").text
         current = re.findall(r'<a href="([^"]+)" aria-current="page"', html)
         assert current == [f"{center}{page}"], (page, current)
+
+
+def test_after_the_account_is_cancelled_the_centre_says_so_and_offers_no_second_cancellation(
+        app: FastAPI, world: World) -> None:
+    client = signed_in(app, world)
+    center = f"/center/{world.cid}"
+    before = client.get(f"{center}/requests").text
+    assert 'id="ask-cancellation"' in before and 'id="account-cancelled"' not in before
+    r = post_form(client, f"{center}/requests", f"{center}/requests", {"kind": "cancellation"})
+    assert r.status_code == 303
+    assert world.worker.wait_idle(30)
+    with world.sessions() as s:
+        [done] = s.query(DataRequest).filter(DataRequest.controller_id == world.cid).all()
+        assert done.kind == "cancellation" and done.status.startswith("completed")
+    after = client.get(f"{center}/requests")
+    assert after.status_code == 200
+    assert 'id="account-cancelled"' in after.text and 'id="ask-cancellation"' not in after.text
+    assert 'id="ask-access"' in after.text  # a copy of what is kept can still be asked for

@@ -18,6 +18,7 @@ from charter.jurisdictions import RequestKind
 from charter.requests.appeals import AppealBook
 from charter.requests.automated import AutomatedDecisions
 from charter.requests.bundle import as_zip, collect
+from charter.requests.lifecycle import Status
 from charter.requests.models import DataRequest
 from charter.requests.services import RequestService
 from charter.requests.status import describe
@@ -35,6 +36,7 @@ OFFERED = [RequestKind.ACCESS, RequestKind.PORTABILITY, RequestKind.RECTIFICATIO
 SIMPLE = [RequestKind.ACCESS, RequestKind.PORTABILITY, RequestKind.ERASURE, RequestKind.RESTRICTION,
           RequestKind.CANCELLATION]
 """Kinds that need nothing but the person's say-so; the others have forms of their own."""
+_DONE = (Status.COMPLETED, Status.COMPLETED_WITH_HELD_ITEMS)
 
 
 def service(request: Request, db: Session) -> RequestService:
@@ -54,11 +56,13 @@ def requests(request: Request, db: PageSession, center: CenterPage, person: Pers
     keyring = request.app.state.keyring
     mine = service(request, db).of_subject(center.controller_id, person.subject_id)
     person.audit_read(db, fields=["requests", "automated_decisions", "appeals"])
+    cancelled = any(r.kind == RequestKind.CANCELLATION and r.status in _DONE for r in mine)
     return render(request, "center/requests.html", {
         "rows": [(r, describe(db, keyring, r, for_staff=False)) for r in mine],
         "decisions": AutomatedDecisions(db, keyring).of_subject(center.controller_id, person.subject_id),
         "appeals": AppealBook(db, keyring).of_subject(center.controller_id, person.subject_id),
-        "simple": SIMPLE, "kinds": REQUEST_KINDS, "states": REQUEST_STATES,
+        "simple": [k for k in SIMPLE if not (cancelled and k is RequestKind.CANCELLATION)], "cancelled": cancelled,
+        "kinds": REQUEST_KINDS, "states": REQUEST_STATES,
         "purposes": [p for p in center.policy.purposes if offers_consent(p)],
         "categories": center.policy.categories,
     })
