@@ -105,12 +105,14 @@ _LOCK_BOTH = """
 SELECT c.audit_head_seq, c.audit_head_hash, h.seq, h.hash
 FROM controllers c JOIN consent_chain_heads h ON h.controller_id = c.id
 WHERE c.id = %s
-FOR UPDATE OF c, h
+FOR NO KEY UPDATE OF c, h
 """
 
 
 def lock_chain(connection: Connection, controller_id: str) -> tuple[int, str, int, str]:
-    """Lock the controller row and then the ledger head (the audit log's order: one lock order, no deadlock)
+    """Lock the controller row and then the ledger head (the audit log's order: one lock order, no deadlock; and
+    its strength, `FOR NO KEY UPDATE`, which foreign-key checks on the controller do not wait for: see
+    `charter.core.locks`)
     and return (audit head seq, audit head hash, ledger head seq, ledger head hash), all read after the locks
     were granted. PostgreSQL only.
 
@@ -123,8 +125,9 @@ def lock_chain(connection: Connection, controller_id: str) -> tuple[int, str, in
         row = cursor.execute(_LOCK_BOTH, [controller_id]).fetchone()
         if row is not None:
             return int(row[0]), row[1] or "", int(row[2]), row[3]
-        audit = cursor.execute("SELECT audit_head_seq, audit_head_hash FROM controllers WHERE id = %s FOR UPDATE",
-                               [controller_id]).fetchone()
+        audit = cursor.execute(
+            "SELECT audit_head_seq, audit_head_hash FROM controllers WHERE id = %s FOR NO KEY UPDATE",
+            [controller_id]).fetchone()
         if audit is None:
             raise NotFound(f"no controller {controller_id!r}")
         head = cursor.execute("SELECT seq, hash FROM consent_chain_heads WHERE controller_id = %s FOR UPDATE",
