@@ -1,8 +1,8 @@
 """Which promises Charter keeps today, and by what: an honest registry, one row per catalogue id.
 
 A promise is `enforced` only when a test drives it through the real code path and asserts the outcome;
-`partial` when part of what PROMISES.md asks is built and tested; `not_yet` names the issue that will build it.
-Later issues change rows here and nothing else.
+`partial` when part of what PROMISES.md asks is built and tested, and the row says what is still missing;
+`not_yet` names the issue that will build it. Later issues change rows here and nothing else.
 """
 
 from __future__ import annotations
@@ -39,13 +39,11 @@ class PromiseCoverage:
 
 _E, _P, _N = CoverageStatus.ENFORCED, CoverageStatus.PARTIAL, CoverageStatus.NOT_YET
 
-# What exists: policy schema/check/diff/render (tests/policy), jurisdiction rule packs (tests/jurisdictions),
-# encrypted identities with blind index (tests/subjects), hash-chained audit log (tests/audit), argon2id staff
-# passwords and API keys (tests/accounts), the data map with its checks, plan and connectors (tests/datamap,
-# tests/connectors).
+# Tests named here exist (tests/policy/test_coverage.py checks it). The reference platforms' tests live in
+# tests/examples/lubpur and tests/examples/landups: their HTTP tests run the platform for real, the *_live,
+# test_charter_privacy and journey tests run it against a live Charter through the public SDK.
 _CHECK = "charter.policy.check"
 _DIFF = "charter.policy.diff classifies material changes (test: tests/policy/test_diff.py)"
-_CONSENT = "consent ledger (issue 3)"
 _T_CONSENTS = "tests/web/test_consents_api.py"
 _T_DECISIONS = "tests/web/test_decisions_api.py"
 _T_BANNER = "tests/web/test_banner_api.py, tests/browser/test_banner.py"
@@ -54,9 +52,6 @@ _BANNER = (
     "or run before the choice, the choice recorded in the ledger and changeable from a link, GPC applied "
     f"(tests: {_T_BANNER})"
 )
-_REQUESTS = "requests (issue 4)"
-_CENTRE = "privacy centre (issue 5)"
-_RETENTION = "retention/incidents (issue 8)"
 _T_RETENTION = "tests/retention/test_sweep.py, tests/web/test_retention_api.py, tests/web/test_jobs.py"
 _T_INCIDENTS = "tests/web/test_incidents_api.py, tests/incidents/test_notices.py, tests/incidents/test_report.py"
 _T_OPERATIONS = "tests/web/test_operations_api.py"
@@ -67,25 +62,55 @@ _DATAMAP_REGION = (
 _SECURITY = (
     "charter.accounts.passwords hashes staff passwords with argon2id and charter.audit chains every event "
     "(tests: tests/accounts, tests/audit); the admin console enforces staff roles on every page and action, a "
-    "TOTP second factor and attempt limits, and audits staff reads of personal data (tests: tests/web/admin); "
-    "verified backups: not yet"
+    "TOTP second factor and attempt limits, and audits staff reads of personal data (tests: tests/web/admin)"
 )
+_NO_BACKUPS = "missing: backups with a verified restore (nothing in Charter or the reference platforms makes one)"
+_T_LAN_JOURNEY = "tests/examples/landups/test_journey_browser.py"
+_T_LUB_JOURNEY = "tests/examples/lubpur/test_journey_with_charter.py"
 
 REGISTRY: dict[str, Enforcement] = {
     # Landups
-    "LAN-SCOPE": Enforcement(_N, f"{_REQUESTS}: disclosure log and access exports naming each third party"),
-    "LAN-COLLECT-ACCOUNT": Enforcement(
+    "LAN-SCOPE": Enforcement(
         _P,
-        f"{_CHECK} requires sensitive categories (bank account, ID) to carry separate consent (test: "
-        f"tests/policy/test_check.py); real-name flow and encryption of host data: {_REQUESTS}",
+        "the schema has the independent_controller role, and the Landups policy, which declares its marketplace "
+        "provider as one, publishes (test: tests/web/test_policies_examples.py); hand-overs are logged (POST "
+        "/v1/disclosures, SDK report_disclosure) and the access bundle lists each recipient with the categories it "
+        "received (tests: tests/web/test_host_records_api.py, tests/sdk/test_client_requests.py); Landups reports "
+        "each support-desk hand-over and its export names which third party holds what (tests: "
+        f"{_T_LAN_JOURNEY}, tests/examples/landups/test_charter_live.py); "
+        "missing: no test hands data to an independent controller (Landups' marketplace-provider hand-over of "
+        "third-party orders) or asserts that the export marks a recipient as one (is_independent_controller)",
+    ),
+    "LAN-COLLECT-ACCOUNT": Enforcement(
+        _E,
+        f"{_CHECK} requires every purpose's categories to be declared and sensitive ones (bank account, ID number "
+        "and photo) to carry separate consent, and the Landups policy publishes (tests: tests/policy/test_check.py, "
+        "tests/web/test_policies_examples.py); every Landups column holding a category is in its data map (test: "
+        "tests/examples/landups/test_datamap.py); real-name authentication over HTTP: HKID, mainland ID and USCC "
+        "validated, bad input stores nothing, the ID number sealed in its column and the ID photo sealed on disk "
+        "(test: tests/examples/landups/test_realname_http.py); the bank account sealed and only ever shown masked "
+        f"(test: tests/examples/landups/test_features_http.py); walked in Chromium ({_T_LAN_JOURNEY})",
     ),
     "LAN-COLLECT-USAGE": Enforcement(
-        _N, f"{_RETENTION}: access-log dataset with a retention rule; exports: {_REQUESTS}"
+        _P,
+        "Landups records every login attempt and page view (test: tests/examples/landups/test_accounts_http.py); "
+        "its data map declares them as the dataset landups_usage under the 180-day rule usage_records, published "
+        "and accepted by Charter (tests/examples/landups/test_charter_live.py); the access export carries the login "
+        f"records (tests: {_T_LAN_JOURNEY}, tests/examples/landups/test_charter_live.py); cancellation erases them "
+        "(test: tests/examples/landups/test_charter_live.py); missing: no test asserts the usage dataset's rule or "
+        "runs the retention sweep over Landups' login_events and page_views (the sweep itself is tested on other "
+        f"data maps: {_T_RETENTION})",
     ),
     "LAN-COLLECT-OPTIONAL": Enforcement(
-        _P,
+        _E,
         "charter.decisions never lets a declined optional purpose refuse an essential one (PIPL art. 16) (tests: "
-        f"{_T_DECISIONS}, tests/decisions/test_core.py); ID photo encryption in the host's stores: {_REQUESTS}",
+        f"{_T_DECISIONS}, tests/decisions/test_core.py); Landups registered with every optional consent refused "
+        "collects nothing optional, each feature (website filing, cloud market, membership, offline delivery, "
+        "product testing) collects its own fields only when used, and a third-party product needs the separate "
+        "consent while Landups' own products never do (test: tests/examples/landups/test_features_http.py); ID "
+        "photos sealed at rest (AES-256-GCM), shown only to their owner or to staff giving a reason, every read "
+        "recorded (tests: tests/examples/landups/test_realname_http.py, "
+        "tests/examples/landups/test_staff_and_consent_http.py)",
     ),
     "LAN-COOKIES": Enforcement(_E, _BANNER),
     "LAN-USE": Enforcement(
@@ -98,10 +123,14 @@ REGISTRY: dict[str, Enforcement] = {
             f"(test: {_T_DECISIONS})"
     ),
     "LAN-SHARE": Enforcement(
-        _P,
+        _E,
         f"{_CHECK} requires every recipient to carry the PIPL art. 23 fields and an agreement; the sharing decision "
         f"checks the recipient's purposes, record, agreement and separate consent (tests: tests/policy/test_check.py,"
-        f" {_T_DECISIONS}, tests/decisions/test_core.py); the disclosure log in access exports: {_REQUESTS}",
+        f" {_T_DECISIONS}, tests/decisions/test_core.py); each disclosure is logged and appears in the access "
+        "bundle with the categories the recipient received (tests: tests/web/test_host_records_api.py, "
+        "tests/sdk/test_client_requests.py); Landups hands nothing over without Charter's yes (nothing while it "
+        "is not connected) and reports each hand-over, which the person's export then shows (tests: "
+        f"tests/examples/landups/test_staff_and_consent_http.py, {_T_LAN_JOURNEY})",
     ),
     "LAN-MERGER": Enforcement(
         _E,
@@ -116,10 +145,11 @@ REGISTRY: dict[str, Enforcement] = {
         f"{_T_OPERATIONS}, tests/operations/test_disclosure.py)",
     ),
     "LAN-STORAGE-HK": Enforcement(
-        _P,
+        _E,
         f"{_CHECK} flags a recipient region outside the storage regions without a cross-border basis; the transfer "
         f"decision denies without a mechanism, separate consent and an impact assessment (tests: "
-        f"tests/policy/test_check.py, {_T_DECISIONS}); {_DATAMAP_REGION}",
+        f"tests/policy/test_check.py, {_T_DECISIONS}); {_DATAMAP_REGION}; every Landups dataset is in Hong Kong "
+        "(test: tests/examples/landups/test_datamap.py)",
     ),
     "LAN-RETENTION": Enforcement(
         _E,
@@ -134,9 +164,17 @@ REGISTRY: dict[str, Enforcement] = {
         "charter.datamap.plan covers every collection any of the linked identity kinds leads to (test: "
         "tests/datamap/test_plan.py); a request by email erases the phone-linked rows too (test: "
         "tests/requests/test_runner.py); through HTTP for email identities (test: tests/web/test_requests_api.py); "
-        "linking host account ids from the reference platforms: their SDK wiring",
+        "Landups proves a landups.com account is the person's and queues the SDK identify call that links its "
+        "account id to the same subject (test: tests/examples/landups/test_features_http.py); missing: no test "
+        "delivers that link to a live Charter and shows a request covering the linked account's rows "
+        "(site_accounts), and Charter has no call to unlink an identity (Landups' unlink is delivered as a no-op)",
     ),
-    "LAN-SECURITY": Enforcement(_P, _SECURITY),
+    "LAN-SECURITY": Enforcement(
+        _P,
+        f"{_SECURITY}; Landups hashes passwords with argon2id, locks logins after repeated failures and records "
+        "every staff read of a person's data with its reason (tests: tests/examples/landups/test_accounts_http.py, "
+        f"tests/examples/landups/test_staff_and_consent_http.py); {_NO_BACKUPS}",
+    ),
     "LAN-BREACH": Enforcement(
         _E,
         "charter.incidents: record → people affected resolved from the data map and the window → notices carrying "
@@ -144,11 +182,15 @@ REGISTRY: dict[str, Enforcement] = {
         f"clocks with what is overdue; every step audited (tests: {_T_INCIDENTS})",
     ),
     "LAN-RIGHTS": Enforcement(
-        _P,
-        "charter.requests over HTTP and the SDK: access with its bundle, erasure, restriction, withdrawal, "
-        "cancellation, explanation, each verified first and carried out in the controller's databases (tests: "
-        "tests/web/test_requests_api.py, tests/web/test_admin_requests_api.py, tests/sdk/test_client_requests.py, "
-        f"tests/requests/test_runner.py); self-service pages in the {_CENTRE}",
+        _E,
+        "charter.requests over HTTP and the SDK: access with its bundle, erasure, rectification, restriction, "
+        "withdrawal, cancellation, explanation, each verified first and carried out in the controller's databases, "
+        "staff approving or refusing what needs a person (tests: tests/web/test_requests_api.py, "
+        "tests/web/test_admin_requests_api.py, tests/sdk/test_client_requests.py, tests/requests/test_runner.py); "
+        "self-service in the privacy centre: see what is held, download a copy, erase (tests: "
+        "tests/web/center/test_personal.py, tests/browser/test_privacy_centre_journeys.py); Landups' own profile "
+        "edits, and from its centre link an access export, an address corrected in Landups' table and a "
+        f"cancellation (tests: tests/examples/landups/test_accounts_http.py, {_T_LAN_JOURNEY})",
     ),
     "LAN-VERIFY": Enforcement(
         _E,
@@ -158,12 +200,14 @@ REGISTRY: dict[str, Enforcement] = {
         "tests/sdk/test_client_requests.py, tests/requests/test_verification.py)",
     ),
     "LAN-LIMITS": Enforcement(
-        _P,
+        _E,
         "charter.requests: retention-locked fields become held items with their reason, told to the person and "
         "shown in the request's status; after a cancellation they are restricted (tests: "
         "tests/web/test_host_records_api.py, tests/requests/test_runner.py, tests/requests/test_consent_steps.py); "
-        "a legal hold keeps the collections it covers out of an erasure and they are reported as held (test: "
-        "tests/retention/test_requests.py)",
+        "a legal hold keeps the collections it covers out of an erasure and the person's view of the request "
+        "reports them as held until its expiry (test: tests/retention/test_requests.py; holds over HTTP: "
+        "tests/web/test_retention_api.py); the privacy centre shows the person what a cancellation kept (tests: "
+        f"{_T_LAN_JOURNEY}, {_T_LUB_JOURNEY})",
     ),
     "LAN-WITHDRAW": Enforcement(
         _E,
@@ -195,22 +239,51 @@ REGISTRY: dict[str, Enforcement] = {
         "tests/examples/lubpur/test_accounts.py, tests/examples/lubpur/test_charter_privacy.py)",
     ),
     "LUB-ACCOUNT-SECURITY": Enforcement(
-        _P, f"suspension and unsuspension, audited, deny non-essential processing (tests: {_T_DECISIONS}, "
-            "tests/sdk/test_client.py); refusing the login itself: the Lubpur platform"
+        _P,
+        f"suspension and unsuspension deny non-essential processing (tests: {_T_DECISIONS}, "
+        "tests/sdk/test_client.py); in Lubpur, reporting unauthorised use (password re-entered) suspends the "
+        "account at once: sessions ended, login refused (test: tests/examples/lubpur/test_accounts.py), and Charter "
+        "then denies its non-essential purposes (test: tests/examples/lubpur/test_charter_privacy.py); missing: "
+        "the suspension is written to the audit log (subject.suspended) but no test asserts that event",
     ),
     "LUB-SUBSCRIBE": Enforcement(
-        _P,
+        _E,
         "marketing email is its own consent purpose, its decisions carry unsubscribe_link, and withdrawal (method "
-        f"unsubscribe_link) takes effect at once (tests: {_T_DECISIONS}, tests/sdk/test_client.py); the double "
-        "opt-in mail and the unsubscribe page: outbox (issue 8) and the Lubpur platform",
+        f"unsubscribe_link) takes effect at once (tests: {_T_DECISIONS}, tests/sdk/test_client.py); Lubpur "
+        "subscribes only after the emailed confirmation link, every newsletter carries List-Unsubscribe with "
+        "One-Click (RFC 8058) and a link in the body, and unsubscribing stops the next issue and deletes the "
+        "subscription at once (test: tests/examples/lubpur/test_subscriptions.py); with Charter, confirmed from "
+        f"the inbox and in the ledger as double_opt_in ({_T_LUB_JOURNEY})",
     ),
     "LUB-PRINCIPLES": Enforcement(
         _P,
         f"{_CHECK} rejects a purpose or recipient naming an undeclared category (test: "
-        f"tests/policy/test_check.py); undeclared-field scan of host data: {_REQUESTS}",
+        "tests/policy/test_check.py); charter.datamap.check refuses a data-map field holding a category the "
+        "policy does not declare (test: tests/datamap/test_check.py); each reference platform's tests keep every "
+        "column holding personal data in its data map (tests: tests/examples/lubpur/test_datamap.py, "
+        "tests/examples/landups/test_datamap.py); missing: Charter has no undeclared-field scan of a host's "
+        "stores (a column left out of the data map goes unnoticed unless the host tests for it), and nothing "
+        "checks that a store's categories are ones its purpose declares",
     ),
-    "LUB-CATEGORIES": Enforcement(_N, f"{_REQUESTS}: each category mapped to where it is stored and exported"),
-    "LUB-THIRD-PARTY-INFO": Enforcement(_N, f"{_REQUESTS}: attestation and export/erasure for the other person"),
+    "LUB-CATEGORIES": Enforcement(
+        _P,
+        "the Lubpur policy declares the clause's categories and publishes (test: "
+        "tests/web/test_policies_examples.py); every Lubpur column holding personal data is mapped to a "
+        "declared category (tests: tests/examples/lubpur/test_datamap.py, tests/datamap/test_check.py); the "
+        "export read back holds the account, footprints, favourites, downloads, purchase requests, consultations "
+        f"and subscription ({_T_LUB_JOURNEY}); missing: five declared categories (online.software_use, "
+        "property.transactions, other.location, other.voice, other.pictures) are mapped to no store, and nothing "
+        "checks that every declared category is either stored somewhere or marked as not collected",
+    ),
+    "LUB-THIRD-PARTY-INFO": Enforcement(
+        _P,
+        "Lubpur refuses a purchase request naming someone else's contact without the submitter's attestation "
+        "and records when it was given; the contact's email and phone stay findable (test: "
+        "tests/examples/lubpur/test_personal_centre.py) and are identities in the data map; missing: the other "
+        "person cannot ask: Charter sends a verification code only to an identity it already knows, the contact "
+        "is never made known to it, and Lubpur offers no route that vouches for them, so no test (and no path) "
+        "exports or erases the record on their request",
+    ),
     "LUB-COOKIE-COLLECT": Enforcement(_E, f"as LAN-COOKIES: {_BANNER}"),
     "LUB-USE": Enforcement(
         _E,
@@ -236,8 +309,12 @@ REGISTRY: dict[str, Enforcement] = {
         "tests/operations/test_shutdown.py)",
     ),
     "LUB-BEACONS": Enforcement(
-        _P, f"email tracking is its own purpose and email decisions carry no_tracking for those without it (test: "
-            f"{_T_DECISIONS}); leaving pixels and tracked links out of the mail: outbox (issue 8)"
+        _E,
+        "email tracking is its own purpose and email decisions carry no_tracking for those without it (test: "
+        f"{_T_DECISIONS}); Lubpur puts the open pixel and click redirects only in mail to those who allowed it, "
+        "a stop-tracking link takes effect at once and a later hit on an old pixel records nothing (test: "
+        "tests/examples/lubpur/test_subscriptions.py); a refusal recorded in Charter takes the pixel out of the "
+        f"next newsletter (tests: tests/examples/lubpur/test_charter_privacy.py, {_T_LUB_JOURNEY})",
     ),
     "LUB-SHARE": Enforcement(
         _E,
@@ -249,7 +326,9 @@ REGISTRY: dict[str, Enforcement] = {
     "LUB-PUBLIC": Enforcement(
         _P,
         f"{_CHECK} requires separate consent for a public-disclosure purpose and the publish decision needs it "
-        f"(tests: tests/policy/test_check.py, {_T_DECISIONS}); logging violation disclosures (issue 8)",
+        f"(tests: tests/policy/test_check.py, {_T_DECISIONS}); missing: nothing records a disclosure made public "
+        "because of a violation with its grounds (charter.operations.disclosure records disclosures compelled by "
+        "an authority, not these)",
     ),
     "LUB-DEIDENTIFIED": Enforcement(
         _E,
@@ -258,7 +337,12 @@ REGISTRY: dict[str, Enforcement] = {
         f"logged as de-identified (tests: {_T_OPERATIONS}, tests/operations/test_exports.py, "
         "tests/operations/test_deidentify.py)",
     ),
-    "LUB-SECURITY": Enforcement(_P, f"{_SECURITY}; retention as LAN-RETENTION (tests: {_T_RETENTION})"),
+    "LUB-SECURITY": Enforcement(
+        _P,
+        f"{_SECURITY}; retention as LAN-RETENTION (tests: {_T_RETENTION}); Lubpur hashes passwords with argon2id "
+        "and records every login attempt (test: tests/examples/lubpur/test_accounts.py); collection limits as "
+        f"LUB-PRINCIPLES; {_NO_BACKUPS}",
+    ),
     "LUB-BREACH": Enforcement(
         _E,
         "charter.incidents: a notice missing any element its jurisdictions require is refused naming it; channels "
@@ -266,17 +350,23 @@ REGISTRY: dict[str, Enforcement] = {
         "tests/incidents/test_elements.py)",
     ),
     "LUB-ACCESS": Enforcement(
-        _P,
+        _E,
         "complete machine-readable export: the access bundle (JSON, CSV per collection, HTML report with consent "
         "history, automated decisions and recipients) and portability JSON, for the verified person only (tests: "
         "tests/web/test_requests_api.py, tests/web/test_host_records_api.py, tests/requests/test_consent_steps.py);"
-        f" personal centre pages: the {_CENTRE} and the Lubpur platform",
+        " Lubpur's personal centre: account information (phone, avatar, WeChat, QQ, address, company and its "
+        "address, position), purchase requests, customer-service consultations, favourites, footprints, points "
+        "(tests: tests/examples/lubpur/test_personal_centre.py, tests/examples/lubpur/test_catalogue.py); from "
+        "Lubpur's link into Charter's centre, the export downloaded in Chromium and read back "
+        f"({_T_LUB_JOURNEY})",
     ),
     "LUB-RECTIFY": Enforcement(
-        _P,
+        _E,
         "charter.requests: rectification propagated to every store holding the category and to recipients, "
         "identities written normalised (test: tests/requests/test_runner.py; through HTTP: "
-        "tests/web/test_requests_api.py)",
+        "tests/web/test_requests_api.py); self-service: Lubpur's account information (test: "
+        "tests/examples/lubpur/test_personal_centre.py), and a correction asked in Charter's centre reaching "
+        f"Landups' table ({_T_LAN_JOURNEY})",
     ),
     "LUB-DELETE": Enforcement(
         _E,
@@ -320,21 +410,30 @@ REGISTRY: dict[str, Enforcement] = {
         _P,
         f"{_CHECK} requires explicit consent among the cross-border bases; the transfer decision needs a mechanism, "
         f"separate consent and an impact assessment (tests: tests/policy/test_check.py, {_T_DECISIONS}); "
-        f"{_DATAMAP_REGION}",
+        f"{_DATAMAP_REGION}; Lubpur's data map, stored in the mainland, publishes under that check "
+        f"({_T_LUB_JOURNEY}); missing: of the three bases only explicit consent is tested in "
+        "decisions: no test of a transfer the law requires (legal-duty purpose, no separate consent), and "
+        "user_publication has no effect at all (a transfer because the user published across borders is "
+        "decided like any other)",
     ),
     "LUB-CHANGE": Enforcement(
-        _P,
+        _E,
         f"{_DIFF}: a reduced right needs fresh consent and the banner asks again (test: tests/browser/test_banner.py);"
         " every version and a readable diff are public in the privacy centre (test: tests/web/center/test_policy.py);"
         " on the effective date, consents the change needs renewed are superseded in the ledger (test: "
-        "tests/operations/test_changes.py)",
+        "tests/operations/test_changes.py); the centre asks for each changed consent before any other page opens "
+        "(tests: tests/web/center/test_personal.py, tests/browser/test_privacy_centre_journeys.py), and Lubpur "
+        "asks a user on an older version to accept again before going on (test: "
+        "tests/examples/lubpur/test_accounts.py)",
     ),
     "LUB-CONTACT": Enforcement(
         _P,
         "charter.policy.render shows the contacts on the rendered policy (test: tests/policy/test_render.py) and "
         "every privacy-centre page shows them (test: tests/web/center/test_policy.py); breach, transfer, disclosure "
         "and shutdown notices and the announcements page carry them (tests: tests/incidents/test_notices.py, "
-        "tests/web/test_announcements_api.py)",
+        "tests/web/test_announcements_api.py); missing: the policy-change mail and the request mails (received, "
+        "completed, refused, explanation, appeal outcome) carry no contact (the refusal says 'you may contact "
+        "us' without saying how), and the centre's signed-in pages are not tested for them",
     ),
 }
 
