@@ -16,7 +16,7 @@ from charter.outbox import Channel, Outbox, OutboxMessage, Status, WebhookEndpoi
 from charter.outbox.models import WebhookEndpoint
 from charter.outbox.services import reencrypt_outbox
 from charter.subjects.services import SubjectDirectory
-from tests.factories import make_controller
+from tests.factories import make_controller, publish_policy
 
 CODE = {"code": "042917", "expires_minutes": 10}
 
@@ -193,3 +193,21 @@ def test_key_rotation_reencrypts_messages_and_webhook_secrets(fresh_database_url
         target = WebhookEndpoints(s, new).target(cid, Channel.PUSH)
         assert target is not None and target.secret == "p" * 20
     engine.dispose()
+
+
+def test_every_message_says_whom_to_contact_from_the_policy_in_force(sessions: sessionmaker[Session],
+                                                                     keyring: Keyring) -> None:
+    """LUB-CONTACT: a request's news carries the policy's contact in its footer, in the message's language."""
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+    publish_policy(sessions, cid)
+    with sessions() as s, s.begin():
+        outbox = Outbox(s, keyring)
+        params = {"reference": "R-1", "request_type": "access"}
+        zh = outbox.enqueue(cid, channel="email", to="wang@example.com", template="request_received",
+                            params=params, language="zh-CN", actor="test").message
+        en = outbox.enqueue(cid, channel="email", to="wang@example.com", template="request_received",
+                            params=params, language="en", actor="test").message
+        assert "联系方式：投诉邮箱：privacy@acme.example" in outbox.content(zh).text
+        assert "Contact: Complaints: privacy@acme.example" in outbox.content(en).text
+        assert "privacy@acme.example" in outbox.content(en).html

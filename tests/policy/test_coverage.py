@@ -52,7 +52,7 @@ def test_one_placed_promise_brings_in_its_whole_family() -> None:
     assert [r.id for r in rows] == [p.id for p in promises_of(Family.LUB)]
     contact = next(r for r in rows if r.id == "LUB-CONTACT")
     assert contact.clauses == ("2",)
-    assert contact.status is CoverageStatus.PARTIAL
+    assert contact.status is CoverageStatus.ENFORCED
     assert "charter.policy.render" in contact.by
     assert all(r.clauses == () for r in rows if r.id != "LUB-CONTACT")
 

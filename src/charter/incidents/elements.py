@@ -12,16 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from charter.core.errors import CharterError
 from charter.core.i18n import Text
 from charter.jurisdictions import NoticeElement, required_notice_elements
-from charter.policy.schema import ContactKind, PolicyVersion
+from charter.policy.contacts import contact_text
+from charter.policy.schema import PolicyVersion
 
 __all__ = ["CONTACT_ELEMENTS", "MissingElement", "check_elements", "contact_text", "required_elements"]
 
 CONTACT_ELEMENTS = ("contact", "dpo_contact")
 """Elements that are the controller's contact: filled from the policy's contacts when not given."""
-
-_CONTACT_ORDER = (ContactKind.PI_PROTECTION_OFFICER, ContactKind.COMPLAINTS, ContactKind.LEGAL,
-                  ContactKind.CUSTOMER_SERVICE, ContactKind.PHONE, ContactKind.BUSINESS, ContactKind.POSTAL)
-
 
 class MissingElement(CharterError):
     code = "notice_incomplete"
@@ -29,17 +26,6 @@ class MissingElement(CharterError):
 
 def required_elements(policy: PolicyVersion) -> list[NoticeElement]:
     return required_notice_elements([j.value for j in policy.jurisdictions])
-
-
-def contact_text(policy: PolicyVersion) -> Text:
-    """The policy's contacts, the PI-protection officer first, as one line per language (LUB-CONTACT)."""
-    ranked = sorted(policy.controller.contacts, key=lambda c: _CONTACT_ORDER.index(c.kind))
-
-    def line(lang: str) -> str:
-        return "；".join(f"{c.label.get(lang)}：{c.value}" for c in ranked) if lang != "en" else \
-            "; ".join(f"{c.label.en}: {c.value}" for c in ranked)
-
-    return Text(zh=line("zh-CN"), en=line("en"), zh_tw=line("zh-TW"))
 
 
 def check_elements(required: Sequence[NoticeElement], given: Mapping[str, Text], *,

@@ -59,8 +59,8 @@ TEMPLATES: dict[str, TemplateSpec] = {s.id: s for s in (
     _spec("newsletter", "title paragraphs", "link_url link_text", is_marketing=True),
 )}
 
-# Every message carries the controller's name; the outbox fills it in.
-CONTEXT_PARAMS = frozenset({"controller_name"})
+# Every message carries the controller's name and contact; the outbox fills them in.
+CONTEXT_PARAMS = frozenset({"controller_name", "controller_contact"})
 
 # The Internet Email Services Measures name exactly these two words; zh-TW readers get the Latin one.
 AD_PREFIX = Text(zh="广告：", en="AD: ", zh_tw="AD：")
@@ -182,7 +182,7 @@ def render(template_id: str, language: Lang | str, params: Mapping[str, object],
                            fix="Pass marketing=Marketing(...) exactly for marketing templates.")
     if marketing is not None:
         marketing.validate()
-    context: dict[str, Any] = dict.fromkeys(spec.optional)
+    context: dict[str, Any] = dict.fromkeys(spec.optional) | {"controller_contact": ""}
     context |= _localise(dict(params), lang)
     context |= {"lang": lang.value, "marketing": marketing, "ui": {k: v.get(lang) for k, v in UI.items()},
                 "pixel": marketing.pixel if marketing else None}

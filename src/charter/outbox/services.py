@@ -24,12 +24,14 @@ from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring, KeyringError
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
-from charter.core.i18n import Lang
+from charter.core.i18n import Lang, Text
 from charter.core.models import Controller
 from charter.outbox.delivery import DeliveryError, RecipientRejected, RetryPolicy, TransientFailure
 from charter.outbox.interfaces import Outgoing, WebhookTarget
 from charter.outbox.models import Channel, OutboxMessage, Status, SuppressedAddress, WebhookEndpoint
 from charter.outbox.rendering import Marketing, Rendered, render, spec_of
+from charter.policy.contacts import contact_text
+from charter.policy.services import policy_in_force
 from charter.subjects.normalise import normalise_email, normalise_phone
 from charter.subjects.services import REENCRYPTORS, SubjectDirectory
 
@@ -154,6 +156,11 @@ class Outbox:
         self.notify = notify
         """Called after the caller's transaction commits, to wake the sender (optional)."""
 
+    def _contact(self, controller_id: str) -> Text | None:
+        """Whom to contact about the message (LUB-CONTACT): the policy's first contact, in every message's footer."""
+        policy = policy_in_force(self.session, controller_id)
+        return contact_text(policy, first=1) if policy is not None else None
+
     def _index(self, controller_id: str, channel: Channel, address: str) -> str:
         return self.keyring.blind_index(f"{controller_id}:outbox:{channel.value}", address)
 
@@ -187,7 +194,10 @@ class Outbox:
                     raise Conflict("this idempotency key was used for a different message",
                                    field="idempotency_key", fix="Use a new key for a new message.")
                 return Queued(existing, created=False)
-        rendered = render(template, lang, {**params, "controller_name": controller.name}, marketing=marketing)
+        contact = self._contact(controller_id)
+        rendered = render(template, lang, {**params, "controller_name": controller.name,
+                                           "controller_contact": contact.get(lang) if contact else ""},
+                          marketing=marketing)
         message = self._store(controller_id, channel=ch, address=address, index=index, lang=lang,
                               template=template, rendered=rendered, subject_id=subject_id,
                               idempotency_key=idempotency_key, fingerprint=fingerprint,

@@ -427,13 +427,13 @@ REGISTRY: dict[str, Enforcement] = {
         "tests/examples/lubpur/test_accounts.py)",
     ),
     "LUB-CONTACT": Enforcement(
-        _P,
+        _E,
         "charter.policy.render shows the contacts on the rendered policy (test: tests/policy/test_render.py) and "
-        "every privacy-centre page shows them (test: tests/web/center/test_policy.py); breach, transfer, disclosure "
-        "and shutdown notices and the announcements page carry them (tests: tests/incidents/test_notices.py, "
-        "tests/web/test_announcements_api.py); missing: the policy-change mail and the request mails (received, "
-        "completed, refused, explanation, appeal outcome) carry no contact (the refusal says 'you may contact "
-        "us' without saying how), and the centre's signed-in pages are not tested for them",
+        "every privacy-centre page shows them, signed in or not (tests: tests/web/center/test_policy.py, "
+        "tests/web/center/test_personal.py); breach, transfer, disclosure and shutdown notices and the "
+        "announcements page carry them (tests: tests/incidents/test_notices.py, tests/web/test_announcements_api.py); "
+        "every other message (request news, policy changes, appeal outcomes) names the policy's first contact in "
+        "its footer, in its language (test: tests/outbox/test_services.py)",
     ),
 }
 

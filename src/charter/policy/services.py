@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from charter.accounts.services import ControllerService
 from charter.core.errors import CharterError, NotFound
@@ -16,7 +18,7 @@ from charter.policy.models import PolicyVersionRecord
 from charter.policy.schema import PolicyVersion
 from charter.policy.versioned import DocumentInvalid, Published, VersionedDocuments
 
-__all__ = ["PolicyInvalid", "PolicyStore", "Published", "as_policy", "validate_source"]
+__all__ = ["PolicyInvalid", "PolicyStore", "Published", "as_policy", "policy_in_force", "validate_source"]
 
 
 class PolicyInvalid(DocumentInvalid):
@@ -28,6 +30,30 @@ class PolicyInvalid(DocumentInvalid):
 
 def as_policy(record: PolicyVersionRecord) -> PolicyVersion:
     return PolicyVersion.model_validate(record.document)
+
+
+_PARSED: OrderedDict[str, PolicyVersion] = OrderedDict()
+_PARSED_MAX = 64
+
+
+def policy_in_force(session: Session, controller_id: str) -> PolicyVersion | None:
+    """The policy in force today, or None; parsed once per content hash (published versions never change)."""
+    found = session.execute(
+        select(PolicyVersionRecord.id, PolicyVersionRecord.content_hash)
+        .where(PolicyVersionRecord.controller_id == controller_id,
+               PolicyVersionRecord.effective <= dt.datetime.now(dt.UTC).date())
+        .order_by(PolicyVersionRecord.effective.desc(), PolicyVersionRecord.id.desc()).limit(1)).first()
+    if found is None:
+        return None
+    record_id, digest = found
+    policy = _PARSED.get(digest)
+    if policy is None:
+        record = session.get(PolicyVersionRecord, record_id)
+        assert record is not None  # noqa: S101 - read just now; published versions are never deleted
+        policy = _PARSED[digest] = as_policy(record)
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return policy
 
 
 def validate_source(text: str, source: str) -> LoadedPolicy:

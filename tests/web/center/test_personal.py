@@ -270,6 +270,7 @@ def test_the_menu_marks_the_page_you_are_on_and_only_it(app: FastAPI, world: Wor
         html = client.get(f"{center}{page}").text
         current = re.findall(r'<a href="([^"]+)" aria-current="page"', html)
         assert current == [f"{center}{page}"], (page, current)
+        assert 'id="contacts"' in html and "privacy@" in html  # LUB-CONTACT on every page, signed in too
 
 
 def test_after_the_account_is_cancelled_the_centre_says_so_and_offers_no_second_cancellation(
