@@ -123,3 +123,19 @@ def test_only_allowed_non_essential_or_exception_decisions_are_logged() -> None:
     assert not decide(LUBPUR, state, Question("service"), NOW).is_logged
     assert not decide(LUBPUR, state, Question("personalisation"), NOW).is_logged
     assert decide(LUBPUR, state, Question("service", exception="criminal-justice"), NOW).is_logged
+
+
+def test_only_a_transfer_the_law_requires_rests_on_the_law_any_other_needs_an_art_38_mechanism() -> None:
+    def assessed(*bases: str) -> Any:
+        def edit(doc: dict[str, Any]) -> None:
+            doc["cross_border"] = {"bases": list(bases), "impact_assessment_on_file": True}
+        return edit
+
+    state = SubjectState("s", {"cross_border": granted("separate")})
+    by_law_only = compiled(edit=assessed("legal_requirement", "explicit_consent"))
+    required = decide(by_law_only, state, Question("legal_disclosure", "transfer", region="US"), NOW)
+    assert (required.allowed, required.basis) == (True, "legal_duty")  # no consent asked: the law provides for it
+    consented = decide(by_law_only, state, Question("cross_border", "transfer", region="US"), NOW)
+    assert (consented.allowed, consented.reasons) == (False, ("cross_border_no_mechanism",))
+    contract = compiled(edit=assessed("explicit_consent", "standard_contract"))
+    assert decide(contract, state, Question("cross_border", "transfer", region="US"), NOW).allowed

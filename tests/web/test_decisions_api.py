@@ -86,7 +86,19 @@ def test_a_transfer_abroad_needs_a_mechanism_separate_consent_and_an_assessment(
     inside = decide(client, t, subject, "cross_border", kind="transfer", region="CN")
     assert inside["allowed"] and "within_storage_region" in inside["reasons"]
     abroad = decide(client, t, subject, "cross_border", kind="transfer", region="US")
-    assert abroad["reasons"] == ["cross_border_no_impact_assessment"]  # Lubpur has no assessment on file
+    # Lubpur's bases (the law, explicit consent, the user's own publication) are no PIPL art. 38 mechanism for a
+    # consent-based transfer, and it has no assessment on file.
+    assert abroad["reasons"] == ["cross_border_no_mechanism", "cross_border_no_impact_assessment"]
+
+    def by_law_only(doc: dict[str, Any]) -> None:
+        doc["cross_border"] = {"bases": ["legal_requirement", "explicit_consent"], "impact_assessment_on_file": True}
+
+    lawful = make_tenant(sessions)
+    publish(client, lawful, example_policy_text(lawful.controller_id, edit=by_law_only))
+    someone = register(client, lawful)
+    grant(client, lawful, someone, "cross_border")
+    refused = decide(client, lawful, someone, "cross_border", kind="transfer", region="US")
+    assert (refused["allowed"], refused["reasons"]) == (False, ["cross_border_no_mechanism"])
 
     def assessed(doc: dict[str, Any]) -> None:
         doc["cross_border"] = {"bases": ["explicit_consent", "standard_contract"], "impact_assessment_on_file": True}

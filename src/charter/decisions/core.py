@@ -201,8 +201,9 @@ class PurposeRule:
     """The policy's legal exception that matches the basis, when exactly one does."""
 
 
-_MECHANISMS = frozenset({CrossBorderBasis.CAC_SECURITY_ASSESSMENT, CrossBorderBasis.CERTIFICATION,
-                         CrossBorderBasis.STANDARD_CONTRACT, CrossBorderBasis.LEGAL_REQUIREMENT})
+_ART38_MECHANISMS = frozenset({CrossBorderBasis.CAC_SECURITY_ASSESSMENT, CrossBorderBasis.CERTIFICATION,
+                               CrossBorderBasis.STANDARD_CONTRACT})
+_MECHANISMS = _ART38_MECHANISMS | {CrossBorderBasis.LEGAL_REQUIREMENT}
 
 
 @dataclass(frozen=True)
@@ -425,13 +426,14 @@ def _transfer(compiled: CompiledPolicy, region: str, answer: _Answer) -> None:
     if region in compiled.storage_regions:
         answer.reasons.append(Reason.WITHIN_STORAGE_REGION.value)
         return
-    if not compiled.mechanisms:
+    # A transfer the law itself requires rests on that law; any other needs an art. 38 mechanism (a CAC security
+    # assessment, certification or the standard contract), and separate consent (art. 39).
+    by_law = (answer.rule.basis in (LegalBasis.LEGAL_DUTY, LegalBasis.OTHER_LAW)
+              and CrossBorderBasis.LEGAL_REQUIREMENT in compiled.mechanisms)
+    if not by_law and not compiled.mechanisms & _ART38_MECHANISMS:
         answer.deny(Reason.CROSS_BORDER_NO_MECHANISM)
     if not compiled.has_impact_assessment:
         answer.deny(Reason.CROSS_BORDER_NO_IMPACT_ASSESSMENT)
-    # PIPL art. 39: separate consent, unless the transfer is a legal duty the law itself provides for.
-    by_law = (answer.rule.basis in (LegalBasis.LEGAL_DUTY, LegalBasis.OTHER_LAW)
-              and CrossBorderBasis.LEGAL_REQUIREMENT in compiled.mechanisms)
     if not by_law:
         answer.needs_strength = max(answer.needs_strength, strength(ConsentKind.SEPARATE))
     answer.obligations.append(Obligation.LOG_TRANSFER.value)

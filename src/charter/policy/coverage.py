@@ -411,10 +411,10 @@ REGISTRY: dict[str, Enforcement] = {
         f"{_CHECK} requires explicit consent among the cross-border bases; the transfer decision needs a mechanism, "
         f"separate consent and an impact assessment (tests: tests/policy/test_check.py, {_T_DECISIONS}); "
         f"{_DATAMAP_REGION}; Lubpur's data map, stored in the mainland, publishes under that check "
-        f"({_T_LUB_JOURNEY}); missing: of the three bases only explicit consent is tested in "
-        "decisions: no test of a transfer the law requires (legal-duty purpose, no separate consent), and "
-        "user_publication has no effect at all (a transfer because the user published across borders is "
-        "decided like any other)",
+        f"({_T_LUB_JOURNEY}); a transfer the law requires rests on that law (legal-duty purpose, no consent "
+        "asked), any other needs an art. 38 mechanism besides separate consent (test: tests/decisions/test_core.py); "
+        "missing: user_publication has no effect (a transfer because the user published across borders is decided "
+        "like any other)",
     ),
     "LUB-CHANGE": Enforcement(
         _E,
