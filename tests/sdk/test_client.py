@@ -103,6 +103,22 @@ def test_errors_name_the_field(charter: Client) -> None:
     assert (err.value.status, err.value.field) == (404, "subject_id")
 
 
+def test_linked_accounts_are_linked_and_unlinked_through_the_sdk(charter: Client) -> None:
+    """LAN-ACCOUNT-LINK: two accounts of one person are one subject until the link is removed."""
+    linked = charter.identify([("account_id", "LU0000000042"), ("account_id", "wang_site")])
+    assert charter.identify([("account_id", "wang_site")]).subject_id == linked.subject_id
+    assert charter.unlink_identity(linked.subject_id, "account_id", "wang_site") is True
+    assert charter.unlink_identity(linked.subject_id, "account_id", "wang_site") is False  # already gone
+    assert charter.identify([("account_id", "wang_site")]).subject_id != linked.subject_id  # a stranger now
+    with pytest.raises(CharterAPIError) as err:  # the last identity stays: nobody could name the person otherwise
+        charter.unlink_identity(linked.subject_id, "account_id", "LU0000000042")
+    assert (err.value.status, err.value.field) == (409, "value")
+    with pytest.raises(CharterAPIError) as err:
+        charter.unlink_identity(linked.subject_id, "telepathy", "x")
+    assert (err.value.status, err.value.field) == (400, "kind")
+    assert charter.identify([("account_id", "LU0000000042")]).subject_id == linked.subject_id
+
+
 def test_suspension_through_the_sdk(charter: Client) -> None:
     person = charter.register(email="susp@example.com")
     charter.record_consent(person.subject_id, "analytics")

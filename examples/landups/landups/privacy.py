@@ -233,8 +233,8 @@ class Privacy:
         self._queue("link_visitor", user, subject, {"visitor_id": visitor_id})
 
     def unlink_identity(self, user: User, subject: Subject, site: str, site_account: str) -> None:
-        """Unlinking. Charter has no call to detach an identity yet: `SdkGateway` delivers it as a no-op, so Charter
-        keeps covering the landups.com account in this person's requests (the safer side for access and erasure)."""
+        """`Client.unlink_identity(subject, "account_id", <landups.com username>)`: requests made afterwards no
+        longer cover the landups.com account."""
         self._queue("unlink_identity", user, subject, {"kind": "account_id", "value": site_account, "site": site})
 
     def _queue(self, kind: str, user: User, subject: Subject, body: dict[str, Any]) -> None:
@@ -512,9 +512,11 @@ class SdkGateway:
             self.client.identify([("account_id", account), (body["kind"], body["value"])])
         elif kind == "link_visitor":
             self.client.link_visitor(subject_id, body["visitor_id"])
-        elif kind in ("report_login", "unlink_identity"):
-            # Charter has no endpoint for login events or for detaching an identity yet: the login itself is in
-            # `login_events` (in the data map, so in every access export); the call is kept as delivered.
+        elif kind == "unlink_identity":
+            self.client.unlink_identity(subject_id, body["kind"], body["value"])
+        elif kind == "report_login":
+            # Charter has no endpoint for login events: the login itself is in `login_events` (in the data map, so
+            # in every access export); the call is kept as delivered.
             return
         else:
             raise CharterRefused(f"unknown report kind {kind!r}")

@@ -191,6 +191,17 @@ class Client:
                             json={"identities": [{"kind": k, "value": v} for k, v in identities]})
         return Registration.of(data)
 
+    def unlink_identity(self, subject_id: str, kind: str, value: str) -> bool:
+        """The person is no longer known by this identity (a linked account was unlinked); False when they were
+        not. Requests made afterwards no longer cover what is found by it.
+
+        >>> charter.unlink_identity(subject_id, "account_id", "wang_site")
+        True
+        """
+        data = self.request("POST", f"/v1/subjects/{subject_id}/unlink", json={"kind": kind, "value": value})
+        self._forget(subject_id)
+        return bool(data["unlinked"])
+
     def link_visitor(self, subject_id: str, visitor_id: str) -> list[str]:
         """At login: carry the banner choices of this browser (its `charter_consent` cookie) to the account.
 

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, String, bindparam, or_, select, text
+from sqlalchemy import ARRAY, String, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from charter.accounts.services import ensure_collecting
@@ -169,6 +169,29 @@ class SubjectDirectory:
                           data={"kind": k.value, "replaced": len(old)})
         self.mark_changed(controller_id, subject_id)
         return len(old)
+
+    def unlink(self, controller_id: str, subject_id: str, kind: str, value: str, *, actor: str) -> bool:
+        """Detach an identity from the person (a linked account unlinked, LAN-ACCOUNT-LINK); False when they were
+        not known by it. Their last identity stays: a person nobody can name could never ask for their data."""
+        self.get(controller_id, subject_id)
+        k = parse_kind(kind)
+        digest = self._index(controller_id, k, normalise(k, value, self.default_region))
+        identity = self.session.execute(select(Identity).where(
+            Identity.controller_id == controller_id, Identity.subject_id == subject_id, Identity.kind == k.value,
+            Identity.index_hash == digest)).scalar_one_or_none()
+        if identity is None:
+            return False
+        remaining = self.session.execute(select(func.count()).select_from(Identity).where(
+            Identity.controller_id == controller_id, Identity.subject_id == subject_id)).scalar_one()
+        if remaining <= 1:
+            raise Conflict(f"this {k.value} is the only identity the person is known by", field="value",
+                           fix="Link the identity that replaces it first, then unlink this one.")
+        self.session.delete(identity)
+        self.session.flush()
+        self.audit.record(controller_id, actor=actor, action="identity.unlinked", target=f"subject:{subject_id}",
+                          data={"kind": k.value, "identity_id": identity.id})
+        self.mark_changed(controller_id, subject_id)
+        return True
 
     def move_identity(self, controller_id: str, kind: str, value: str, to_subject_id: str, *, actor: str) -> str:
         """Give an identity (a banner's visitor id) to another subject; returns the subject it came from."""

@@ -188,6 +188,16 @@ def unsuspend(subject_id: str, session: DbSession, key: SecretKey, keyring: Keyr
     return _flag("unsuspend", subject_id, session=session, key=key, keyring=keyring)
 
 
+@router.post("/{subject_id}/unlink")
+def unlink(subject_id: str, body: IdentityIn, *, session: DbSession, key: SecretKey,
+           keyring: KeyringDep) -> dict[str, Any]:
+    """The person is no longer known by this identity (`{"kind": "account_id", "value": "wang_site"}`): a linked
+    account was unlinked (LAN-ACCOUNT-LINK). Their other identities stay; the last one cannot be removed."""
+    removed = SubjectDirectory(session, keyring).unlink(key.controller_id, subject_id, body.kind, body.value,
+                                                       actor=f"api_key:{key.key_id}")
+    return {"subject_id": subject_id, "unlinked": removed}
+
+
 @router.post("/{subject_id}/link-visitor")
 def link_visitor(subject_id: str, body: VisitorIn, *, session: DbSession, key: CollectingKey, keyring: KeyringDep,
                  decider: DeciderDep) -> dict[str, Any]:
