@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
 from charter.core.crypto import Keyring
+from charter.datamap.services import DataMapStore
 from charter.outbox.models import OutboxMessage
 from charter.requests.models import DataRequest, RequestTask, VerificationChallenge
 from tests.factories import Tenant, make_tenant
-from tests.requests.world import ANN_EMAIL, World, shop_world
+from tests.requests.world import ANN_EMAIL, World, shop_map_text, shop_world
 
 
 @pytest.fixture
@@ -30,6 +31,13 @@ def api_world(client: TestClient, sessions: sessionmaker[Session], keyring: Keyr
             yield world
         finally:
             client.app.state.request_queue = previous  # type: ignore[attr-defined]
+
+
+def without_manual_store(world: World) -> None:
+    """The shop's map without its manual (staff-run) dataset, so requests finish on their own."""
+    with world.sessions() as s, s.begin():
+        DataMapStore(s).publish(world.cid, shop_map_text(world.cid, keep_manual=False, version="2"),
+                                source="datamap.yaml", actor="test")
 
 
 def stranger(sessions: sessionmaker[Session]) -> Tenant:

@@ -5,39 +5,22 @@ controller's appeal is not found."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
-from charter.core.crypto import Keyring
 from charter.core.db import transaction
 from charter.core.i18n import Lang, Text
 from charter.outbox.services import Outbox
 from charter.requests.automated import AutomatedDecisions
 from charter.requests.models import Appeal, DataRequest
 from tests.factories import make_controller, make_staff, publish_policy
-from tests.requests.world import ANN_EMAIL, World, shop_world
-from tests.web.center.test_personal import signed_in, without_manual_store
+from tests.requests.world import ANN_EMAIL, World
+from tests.web.center.test_personal import signed_in
 from tests.web.pages import browser, csrf_of, post_form, sign_in
 
 STATEMENT = "I ordered twice last year <b>really</b>; see my account."
-
-
-@pytest.fixture
-def world(app: FastAPI, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> Iterator[World]:
-    queue = app.state.request_queue
-    with shop_world(sessions, keyring, tmp_path) as w:
-        app.state.request_queue = w.worker
-        without_manual_store(w)
-        try:
-            yield w
-        finally:
-            app.state.request_queue = queue
 
 
 def appealed(app: FastAPI, world: World) -> tuple[TestClient, int]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,21 +26,8 @@ from charter.requests.internal import ack_token
 from charter.subjects.services import SubjectDirectory
 from tests.consent.test_stats import widened
 from tests.factories import make_controller, make_staff, publish_policy
-from tests.requests.world import World, policy_with_recipient, shop_world
-from tests.web.center.test_personal import without_manual_store
+from tests.requests.world import World, policy_with_recipient
 from tests.web.pages import browser, sign_in
-
-
-@pytest.fixture
-def world(app: FastAPI, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> Iterator[World]:
-    queue = app.state.request_queue
-    with shop_world(sessions, keyring, tmp_path) as w:
-        app.state.request_queue = w.worker
-        without_manual_store(w)
-        try:
-            yield w
-        finally:
-            app.state.request_queue = queue
 
 
 def staff_client(app: FastAPI, sessions: sessionmaker[Session], cid: str, role: str = "viewer",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +18,6 @@ import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
 from charter.consent.models import ConsentEvent, ConsentState, GuardianRecord
@@ -34,23 +31,11 @@ from charter.sdk import CharterAPIError, Client
 from charter.subjects.age import add_years
 from charter.subjects.services import SubjectDirectory
 from tests.factories import publish
-from tests.requests.world import ANN_EMAIL, World, policy_with_recipient, shop_world
-from tests.web.center.test_personal import signed_in, without_manual_store
+from tests.requests.world import ANN_EMAIL, World, policy_with_recipient
+from tests.web.center.test_personal import signed_in
 from tests.web.pages import browser, csrf_of, post_form
 
 KID_EMAIL, SIB_EMAIL, PARENT_EMAIL = "kid@example.com", "sib@example.com", "parent@example.com"
-
-
-@pytest.fixture
-def world(app: FastAPI, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> Iterator[World]:
-    queue = app.state.request_queue
-    with shop_world(sessions, keyring, tmp_path) as w:
-        app.state.request_queue = w.worker
-        without_manual_store(w)
-        try:
-            yield w
-        finally:
-            app.state.request_queue = queue
 
 
 def api(app: FastAPI) -> TestClient:

@@ -7,48 +7,23 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
 from charter.consent.models import ConsentEvent
-from charter.core.crypto import Keyring
-from charter.datamap.services import DataMapStore
 from charter.disclosures.services import DisclosureLog
 from charter.outbox.services import Outbox
 from charter.policy.services import PolicyStore
 from charter.requests.models import DataRequest
 from charter.sdk import Client
 from tests.factories import make_controller, publish_policy
-from tests.requests.world import ANN_EMAIL, World, policy_with_recipient, shop_map_text, shop_world
+from tests.requests.world import ANN_EMAIL, World, policy_with_recipient
 from tests.web.pages import browser, csrf_of, post_form
-
-
-@pytest.fixture
-def world(app: FastAPI, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> Iterator[World]:
-    """The shop world, with the app's requests run by the world's worker (its connectors reach the shop)."""
-    queue = app.state.request_queue
-    with shop_world(sessions, keyring, tmp_path) as w:
-        app.state.request_queue = w.worker
-        without_manual_store(w)
-        try:
-            yield w
-        finally:
-            app.state.request_queue = queue
-
-
-def without_manual_store(world: World) -> None:
-    """The shop's map without its manual (staff-run) dataset, so requests finish on their own."""
-    with world.sessions() as s, s.begin():
-        DataMapStore(s).publish(world.cid, shop_map_text(world.cid, keep_manual=False, version="2"),
-                                source="datamap.yaml", actor="test")
 
 
 def last_code(world: World) -> str:
