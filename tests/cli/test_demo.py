@@ -112,7 +112,9 @@ def _get(url: str, deadline: float) -> httpx.Response:
             time.sleep(0.3)
 
 
-def test_demo_starts_everything_and_stops_on_ctrl_c(demo_env: dict[str, str], tmp_path: Path) -> None:
+def test_demo_starts_everything_and_stops_on_ctrl_c_or_a_supervisors_sigterm(demo_env: dict[str, str],
+                                                                              tmp_path: Path) -> None:
+    stop = signal.SIGINT if demo_env["CHARTER_DATABASE_URL"].startswith("sqlite") else signal.SIGTERM
     smtp, inbox = free_port(), free_port()
     port = next(p for p in iter(free_port, 0) if p + 200 <= 65535
                 and all(p + n not in (smtp, inbox) and _is_free(p + n) for n in (100, 200)))
@@ -153,7 +155,7 @@ def test_demo_starts_everything_and_stops_on_ctrl_c(demo_env: dict[str, str], tm
         assert settings["login_webhook_url"] == f"{lubpur}/charter/account-closed"
         _landups_is_wired(demo_env, tmp_path, port, deadline)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
     for p in (port, port + 100, port + 200, inbox):

@@ -252,8 +252,16 @@ def _start(running: list[subprocess.Popen[bytes]], args: list[str], env: dict[st
     _wait_for(probe, proc)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(examples: Path, state: dict[str, dict[str, str]], port: int, smtp_port: int, inbox_port: int) -> None:
     charter_url = f"http://{HOST}:{port}"
+    # A supervisor's stop (SIGTERM) or a closed terminal (SIGHUP) stops everything as Ctrl-C does: the servers run
+    # in sessions of their own and would otherwise keep the ports.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     with _processes() as running:
         charter_cli = [sys.executable, "-c", "from charter.cli.main import main; main()"]
         _start(running, [*charter_cli, "devmail", "--host", HOST, "--smtp-port", str(smtp_port), "--web-port",
