@@ -6,6 +6,15 @@ import datetime as dt
 
 import redis
 from sqlalchemy import Column, Date, Integer, MetaData, Numeric, String, Table, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from charter.core.crypto import Keyring
+from charter.datamap.services import DataMapStore
+from charter.policy.services import PolicyStore
+from charter.requests.staff import StaffDesk
+from charter.subjects.services import SubjectDirectory
+from tests.factories import make_controller
+from tests.requests.world import policy_with_recipient
 
 PG = MetaData()
 pg_customers = Table("customers", PG, Column("id", Integer, primary_key=True, autoincrement=False),
@@ -107,3 +116,16 @@ def seed(pg_url: str, maria_url: str, redis_url: str, prefix: str, count: int) -
     client.close()
     pg.dispose()
     maria.dispose()
+
+
+def crash_controller(sessions: sessionmaker[Session], keyring: Keyring, prefix: str, people: int) -> tuple[str, bytes]:
+    """A controller with the crash map published and `people` subjects (p1@example.com …); (its id, the key its
+    host signs assertions with)."""
+    with sessions() as session, session.begin():
+        cid = make_controller(session)
+        PolicyStore(session).publish(cid, policy_with_recipient(cid), source="p.yaml", actor="test")
+        DataMapStore(session).publish(cid, crash_map(cid, prefix), source="m.yaml", actor="test")
+        key = StaffDesk(session, keyring).issue_assertion_key(cid, actor="test").value.encode()
+        for i in range(1, people + 1):
+            SubjectDirectory(session, keyring).resolve(cid, "email", f"p{i}@example.com", actor="test")
+    return cid, key

@@ -23,18 +23,12 @@ from charter.audit.models import AuditEvent
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
-from charter.datamap.services import DataMapStore
 from charter.migrations import upgrade
-from charter.policy.services import PolicyStore
 from charter.requests.models import DataRequest
 from charter.requests.services import RequestService
-from charter.requests.staff import StaffDesk
 from charter.requests.tasks import DramatiqQueue, make_broker
 from charter.requests.verification import mint_assertion
-from charter.subjects.services import SubjectDirectory
-from tests.factories import make_controller
-from tests.requests.crash_map import crash_map, maria_items, maria_orders, pg_customers, seed
-from tests.requests.world import policy_with_recipient
+from tests.requests.crash_map import crash_controller, maria_items, maria_orders, pg_customers, seed
 from tests.services import (
     RABBITMQ,
     fresh_mariadb_database,
@@ -87,13 +81,7 @@ def test_erasures_survive_a_worker_killed_at_random(tmp_path: Path) -> None:
         keyring = Keyring.generate()
         engine = make_engine(charter_url)
         sessions = session_factory(engine)
-        with sessions() as session, session.begin():
-            cid = make_controller(session)
-            PolicyStore(session).publish(cid, policy_with_recipient(cid), source="p.yaml", actor="test")
-            DataMapStore(session).publish(cid, crash_map(cid, prefix), source="m.yaml", actor="test")
-            key = StaffDesk(session, keyring).issue_assertion_key(cid, actor="test").value.encode()
-            for i in range(1, PEOPLE + 1):
-                SubjectDirectory(session, keyring).resolve(cid, "email", f"p{i}@example.com", actor="test")
+        cid, key = crash_controller(sessions, keyring, prefix, PEOPLE)
         sender = DramatiqQueue(make_broker(AMQP), queue_name=queue_name)
         for i in range(1, PEOPLE + 1):
             with sessions() as session, session.begin():

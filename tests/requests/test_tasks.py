@@ -16,18 +16,12 @@ from sqlalchemy import create_engine, func, select
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
-from charter.datamap.services import DataMapStore
 from charter.migrations import upgrade
-from charter.policy.services import PolicyStore
 from charter.requests.models import DataRequest
 from charter.requests.services import RequestService
-from charter.requests.staff import StaffDesk
 from charter.requests.tasks import DramatiqQueue, make_broker
 from charter.requests.verification import mint_assertion
-from charter.subjects.services import SubjectDirectory
-from tests.factories import make_controller
-from tests.requests.crash_map import crash_map, pg_customers, seed
-from tests.requests.world import policy_with_recipient
+from tests.requests.crash_map import crash_controller, pg_customers, seed
 from tests.services import fresh_mariadb_database, fresh_postgres_database, fresh_redis_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,13 +36,7 @@ def test_charter_worker_over_redis_completes_every_request(tmp_path: Path) -> No
         keyring = Keyring.generate()
         engine = make_engine(charter_url)
         sessions = session_factory(engine)
-        with sessions() as session, session.begin():
-            cid = make_controller(session)
-            PolicyStore(session).publish(cid, policy_with_recipient(cid), source="p.yaml", actor="test")
-            DataMapStore(session).publish(cid, crash_map(cid, prefix), source="m.yaml", actor="test")
-            key = StaffDesk(session, keyring).issue_assertion_key(cid, actor="test").value.encode()
-            for i in range(1, PEOPLE + 1):
-                SubjectDirectory(session, keyring).resolve(cid, "email", f"p{i}@example.com", actor="test")
+        cid, key = crash_controller(sessions, keyring, prefix, PEOPLE)
         queue_name = f"charter_t_{uuid.uuid4().hex[:10]}"
         sender = DramatiqQueue(make_broker(redis_url), queue_name=queue_name)
         for i in range(1, PEOPLE + 1):
