@@ -8,25 +8,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
 from charter.accounts.models import StaffUser
 from charter.audit.models import AuditEvent
-from charter.cli.main import app
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.migrations import upgrade
 from charter.sessions.services import SessionStore
 from charter.subjects.models import Identity
 from charter.subjects.services import SubjectDirectory
+from tests.cli.run import charter
 from tests.factories import make_staff, new_controller_id, policy_text
-
-runner = CliRunner()
-
-
-def charter(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.output
 
 
 def test_bootstrap_a_controller_staff_and_keys(cli_env: Path) -> None:

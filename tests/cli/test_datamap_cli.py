@@ -6,21 +6,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
-from typer.testing import CliRunner
 
-from charter.cli.main import app
+from tests.cli.run import charter
 from tests.connectors.shop_tables import seed
 from tests.datamap.fides_paths import DATASET
 from tests.datamap.maps import SHOP, edit, shop_policy_text, shop_text
 from tests.factories import new_controller_id
 from tests.services import require_file
-
-runner = CliRunner()
-
-
-def charter(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def _policy(tmp_path: Path, cid: str = "acme") -> Path:

@@ -8,28 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
-from charter.cli.main import app
 from charter.core.crypto import Keyring
 from charter.outbox import Outbox
+from tests.cli.run import charter
 from tests.incidents.helpers import elements_json
 from tests.retention.estate import NOW, estate, use_secrets
-
-runner = CliRunner()
-
-
-def charter(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def cli_keyring(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Keyring:
-    keyring = Keyring.generate()
-    (cli_env / "keys.json").write_text(keyring.to_json())
-    monkeypatch.setenv("COLUMNS", "250")
-    return keyring
 
 
 def test_the_incident_workflow_from_the_command_line(cli_keyring: Keyring, sessions: sessionmaker[Session],

@@ -7,28 +7,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
-from charter.cli.main import app
 from charter.core.crypto import Keyring
 from charter.operations import Transfers
 from charter.outbox import Outbox
+from tests.cli.run import charter
 from tests.retention.estate import NOW, estate, policy_text, use_secrets
-
-runner = CliRunner()
-
-
-def charter(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def cli_keyring(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Keyring:
-    keyring = Keyring.generate()
-    (cli_env / "keys.json").write_text(keyring.to_json())
-    monkeypatch.setenv("COLUMNS", "250")
-    return keyring
 
 
 def test_transfer_and_disclosure_from_the_command_line(cli_keyring: Keyring, sessions: sessionmaker[Session],

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
-from charter.cli.main import app
 from charter.core.crypto import Keyring
 from charter.core.db import transaction
 from charter.devmail import DevMail
 from charter.outbox import Channel, Outbox, WebhookEndpoints
+from tests.cli.run import charter
 from tests.factories import make_controller
-
-runner = CliRunner()
-
-
-def charter(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def cli_keyring(cli_env: Path) -> Keyring:
-    """The keyring the CLI will load, written where CHARTER_KEYRING_FILE points."""
-    keyring = Keyring.generate()
-    (cli_env / "keys.json").write_text(keyring.to_json())
-    return keyring
 
 
 def test_drain_list_bounce_and_unbounce(cli_keyring: Keyring, sessions: sessionmaker[Session],

@@ -6,26 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
-from charter.cli.main import app
 from charter.core.crypto import Keyring
+from tests.cli.run import charter
 from tests.retention.estate import estate, use_secrets, visits
-
-runner = CliRunner()
-
-
-def charter(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def cli_keyring(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Keyring:
-    keyring = Keyring.generate()
-    (cli_env / "keys.json").write_text(keyring.to_json())
-    monkeypatch.setenv("COLUMNS", "250")  # the tables are wide; Rich folds them to the terminal
-    return keyring
 
 
 def test_sweep_dry_run_then_for_real_with_a_summary(cli_keyring: Keyring, sessions: sessionmaker[Session],
