@@ -15,7 +15,7 @@ from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
 from charter.core.i18n import Lang, Text
 from charter.policy.schema import PolicyVersion
-from charter.policy.services import PolicyStore, as_policy
+from charter.policy.services import policy_in_force
 
 __all__ = ["Announcements", "offered_languages", "policy_in_force", "text_of"]
 
@@ -32,13 +32,6 @@ def _stored(text: Text) -> dict[str, str]:
     if text.zh_tw:
         out["zh_tw"] = text.zh_tw
     return out
-
-
-def policy_in_force(session: Session, controller_id: str) -> PolicyVersion | None:
-    try:
-        return as_policy(PolicyStore(session).in_force(controller_id))
-    except NotFound:
-        return None
 
 
 def offered_languages(policy: PolicyVersion | None) -> list[Lang]:
