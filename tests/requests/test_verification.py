@@ -7,11 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.core.crypto import Keyring
-from charter.requests.models import VerificationChallenge
+from charter.requests.interfaces import NullQueue
+from charter.requests.models import UsedAssertion, VerificationChallenge
 from charter.requests.staff import StaffDesk
+from charter.requests.tasks import Sweeper
 from charter.requests.verification import (
     VerificationFailed,
     VerificationLocked,
@@ -50,6 +53,29 @@ def test_a_host_assertion_verifies_at_once_and_only_once(sessions: sessionmaker[
         other = mint_assertion(key, "someone-else", "email", ANN_EMAIL)
         with sessions() as session, pytest.raises(VerificationFailed, match="another controller"):
             world.service(session).submit(world.cid, kind="access", assertion=other, actor="host")
+        assert world.worker.wait_idle()
+
+
+def test_the_sweeper_forgets_used_assertions_only_long_after_they_expired(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    with shop_world(sessions, keyring, tmp_path) as world:
+        with sessions() as session, session.begin():
+            key = StaffDesk(session, keyring).issue_assertion_key(world.cid, actor="test").value.encode()
+        token = mint_assertion(key, world.cid, "email", ANN_EMAIL)
+        with sessions() as session, session.begin():
+            world.service(session).submit(world.cid, kind="access", assertion=token, actor="host")
+            now = dt.datetime.now(dt.UTC)
+            session.add_all([UsedAssertion(controller_id=world.cid, nonce_hash="old" * 20,
+                                           expires_at=now - dt.timedelta(minutes=11)),
+                             UsedAssertion(controller_id=world.cid, nonce_hash="recent" * 10,
+                                           expires_at=now - dt.timedelta(minutes=9))])
+        Sweeper(sessions, NullQueue()).sweep()
+        with sessions() as session:
+            kept = set(session.execute(select(UsedAssertion.nonce_hash)
+                                       .where(UsedAssertion.controller_id == world.cid)).scalars())
+        assert "old" * 20 not in kept and "recent" * 10 in kept and len(kept) == 2  # the fresh one stays too
+        with sessions() as session, pytest.raises(VerificationFailed, match="used already"):
+            world.service(session).submit(world.cid, kind="access", assertion=token, actor="host")
         assert world.worker.wait_idle()
 
 

@@ -7,6 +7,7 @@ says so.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ def is_published(day: date) -> bool:
     return day.year in PUBLISHED_YEARS
 
 
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     """Whether `day` is a mainland working day; Monday–Friday for years not yet published.
 

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
-__all__ = ["ClaimingQueue", "NullQueue", "TaskQueue"]
+__all__ = ["ClaimingQueue", "NullQueue", "Planned", "PlannedTask", "TaskQueue"]
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """A task just written, pending, as the transaction that planned it wrote it."""
+
+    id: int
+    position: int
+    operation: str
+    collection: str | None
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the planning transaction already holds about a request's new tasks, so claiming its first batch in
+    that transaction reads nothing back."""
+
+    tasks: tuple[PlannedTask, ...]
+    identities: Mapping[str, tuple[str, ...]]
+    """The subject's identities (kind → values), as planning loaded them."""
+    params: Mapping[str, Any]
 
 
 class TaskQueue(Protocol):
@@ -22,9 +45,9 @@ class ClaimingQueue(Protocol):
 
     def enqueue(self, task_ids: Sequence[int]) -> None: ...
 
-    def claim_first(self, session: Session, request: Any) -> object | None:
-        """In the caller's transaction: claim the request's first batch of store tasks (None: nothing claimed,
-        enqueue as usual)."""
+    def claim_first(self, session: Session, request: Any, planned: Planned) -> object | None:
+        """In the caller's transaction, which has just written `planned`'s tasks: claim the request's first batch
+        of store tasks (None: nothing claimed, enqueue as usual)."""
 
     def start_claimed(self, claimed: object) -> None:
         """After the caller's transaction committed: run what `claim_first` claimed."""

@@ -44,6 +44,7 @@ from charter.core.i18n import Text
 from charter.core.locks import lock_controller, locked_controller
 from charter.datamap.compiled import compiled
 from charter.datamap.connections import ConnectorPool
+from charter.requests.interfaces import Planned
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
 from charter.requests.models import DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
@@ -164,11 +165,32 @@ class TaskRunner:
         while batch is not None:
             batch = self._execute(batch)
 
-    def claim_first(self, session: Session, request: DataRequest) -> Batch | None:
-        """In the caller's transaction (the one that planned the request): claim its first batch, if it starts
-        with store tasks. Run it with `carry_on` once that transaction committed; if it rolls back, nothing was
-        claimed. A request that starts with a task in Charter's own records is left to `run`."""
-        return self.advance(session, request, locked=False, store_tasks_only=True)
+    def claim_first(self, session: Session, request: DataRequest, planned: Planned) -> Batch | None:
+        """In the caller's transaction (the one that planned the request and wrote `planned`'s tasks): claim its
+        first batch, if it starts with store tasks — one UPDATE, nothing read back, since that transaction holds
+        all there is to know about them. Run it with `carry_on` once that transaction committed; if it rolls back,
+        nothing was claimed. A request that starts with a task in Charter's own records is left to `run`."""
+        if Status(request.status) is not Status.EXECUTING:
+            return None
+        now = utcnow()
+        batch = _batch_from([_TaskRow(t.id, t.position, t.operation, t.collection, _PENDING, 0, None)
+                             for t in planned.tasks], now)
+        if not batch:
+            return None
+        claimed = session.execute(update(RequestTask).where(
+            RequestTask.request_id == request.id, RequestTask.position <= batch[-1].position,
+            RequestTask.status == _PENDING).values(status=_RUNNING, lease_until=now + self.lease, attempts=1,
+                                                   started_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != len(batch):  # type: ignore[attr-defined]
+            raise RuntimeError(f"claimed {claimed.rowcount} of the {len(batch)} tasks this transaction "  # type: ignore[attr-defined]
+                               "has just written")
+        carried = Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
+                          params=planned.params, identities=planned.identities, found={}, login_webhook=None)
+        claims = tuple(Claim(t.id, 1, t.position, Operation(t.operation), t.collection, planned.tasks[i].spec)
+                       for i, t in enumerate(batch))
+        if any(c.operation is Operation.DISABLE_LOGIN for c in claims):
+            carried.login_webhook = self._login_webhook(session, request)
+        return Batch(carried, claims)
 
     def _execute(self, batch: Batch) -> Batch | None:
         with self.pool.held():
@@ -219,15 +241,14 @@ class TaskRunner:
         return self.advance(session, found[0], locked=False)
 
     def advance(self, session: Session, request: DataRequest, *, locked: bool = True,
-                carried: Carried | None = None, store_tasks_only: bool = False) -> Batch | None:
+                carried: Carried | None = None) -> Batch | None:
         """Claim the request's next batch, running first any tasks that change only Charter's database, or
         complete the request when every task is done. A task waiting for staff does not hold up the ones after
         it; the request completes when staff finish it.
 
         `locked`: the caller holds the request row's and the controller's locks (a settle). Without them, a batch
         is claimed with the tasks' own row locks only, and the locks are taken (request, then controller) before
-        anything else is written — the order a settle takes them in after its own tasks. `store_tasks_only`: claim
-        a batch of store tasks or nothing."""
+        anything else is written — the order a settle takes them in after its own tasks."""
         while Status(request.status) is Status.EXECUTING:
             session.flush()
             tasks = _task_rows(session, RequestTask.request_id == request.id)
@@ -238,8 +259,6 @@ class TaskRunner:
             if todo and Operation(todo[0].operation) in EXTERNAL:
                 return self._claim(session, request, _batch_from(todo, now),
                                    carried or self._carried(session, request))
-            if store_tasks_only:
-                return None
             if not locked:
                 relocked = session.get(DataRequest, request.id, with_for_update=True, populate_existing=True)
                 if relocked is None:

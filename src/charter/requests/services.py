@@ -19,7 +19,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
@@ -37,8 +37,8 @@ from charter.datamap.compiled import compiled
 from charter.jurisdictions import RequestKind, due_date, refusal_grounds
 from charter.outbox.services import Outbox, parse_language
 from charter.policy.schema import PolicyVersion
-from charter.policy.services import PolicyStore, as_policy
-from charter.requests.interfaces import ClaimingQueue, NullQueue, TaskQueue
+from charter.policy.services import policy_in_force
+from charter.requests.interfaces import ClaimingQueue, NullQueue, Planned, PlannedTask, TaskQueue
 from charter.requests.lifecycle import Event, Status, advance, transition
 from charter.requests.models import DataRequest, HeldItem, RequestSettings, RequestTask
 from charter.requests.planning import NEEDS_DATAMAP, Operation, TaskDraft, draft_tasks
@@ -188,7 +188,11 @@ class RequestService:
         return row
 
     def policy(self, controller_id: str) -> PolicyVersion:
-        return as_policy(PolicyStore(self.session).in_force(controller_id))
+        policy = policy_in_force(self.session, controller_id)
+        if policy is None:
+            raise NotFound(f"controller {controller_id!r} has no policy in force on {utcnow().date().isoformat()}",
+                           fix="Publish one with `charter policy publish FILE --controller ID`.")
+        return policy
 
     def params(self, request: DataRequest) -> dict[str, Any]:
         if request.params_encrypted is None:
@@ -278,8 +282,7 @@ class RequestService:
             policy_version=policy.version, created_at=now, updated_at=now,
             params_encrypted=self.keyring.encrypt(json.dumps(params), params_context(controller_id))
             if params else None)
-        self.session.add(request)
-        self.session.flush()
+        self.session.add(request)  # written with the next flush: a verified request goes in as planned, once
         return request
 
     def _contact(self, controller_id: str, ik: IdentityKind, value: str,
@@ -296,6 +299,7 @@ class RequestService:
         return "in_app", subject.id
 
     def _send_code(self, request: DataRequest, *, deliverable: bool, actor: str) -> None:
+        self.session.flush()  # the challenge refers to the request
         code = self.challenges.issue(request.controller_id, request.id, deliverable=deliverable, now=utcnow())
         if code is not None and request.contact_channel in ("email", "sms"):
             self.outbox.enqueue(request.controller_id, channel=request.contact_channel, to=self.contact(request),
@@ -330,10 +334,10 @@ class RequestService:
         request.token_hash = token_digest(token)
         self.audit.record(request.controller_id, actor=actor, action="request.identity_verified",
                           target=f"request:{request.id}", data={"by": how})
-        self.tell(request, "request_received", {"due_date": request.due_on.isoformat()}, actor=actor)
         needs_approval = self.settings(request.controller_id).needs_approval
         if Status(advance(request.status, needs_approval=needs_approval)) is Status.APPROVED:
             self._approved(request, by="automatic", actor=actor)
+        self.tell(request, "request_received", {"due_date": request.due_on.isoformat()}, actor=actor)
         return token
 
     @_audited_together
@@ -385,9 +389,11 @@ class RequestService:
     def plan(self, request: DataRequest, *, actor: str) -> list[int]:
         """Persist the request's tasks and start it; the first task is enqueued once the caller commits."""
         kind = RequestKind(request.kind)
+        params = self.params(request)
         try:
             with self.session.no_autoflush:  # the request's changes go in one UPDATE, with its tasks below
-                drafts = draft_tasks(kind, self._plan_of(request, kind), self.params(request))
+                identities = self._identities(request) if kind in NEEDS_DATAMAP else {}
+                drafts = draft_tasks(kind, self._plan_of(request, kind, identities), params)
                 if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
                     drafts = self._respect_holds(request, drafts)
         except CharterError as exc:
@@ -397,28 +403,49 @@ class RequestService:
                               target=f"request:{request.id}", data={"error": exc.code})
             return []
         request.status = transition(request.status, Event.PLAN).value
-        now = utcnow()
-        rows = [{"request_id": request.id, "controller_id": request.controller_id, "position": i,
-                 "operation": d.operation.value, "collection": d.collection, "spec": d.spec, "status": "pending",
-                 "attempts": 0, "enqueued_at": now} for i, d in enumerate(drafts)]
         request.status = transition(request.status, Event.START).value
-        request.started_at = request.updated_at = now
+        request.started_at = request.updated_at = utcnow()
         self.session.flush()
-        if rows:
-            self.session.execute(insert(RequestTask), rows)  # one statement, not one per task
-        ids = list(self.session.execute(select(RequestTask.id).where(RequestTask.request_id == request.id)
-                                        .order_by(RequestTask.position)).scalars())
+        ids = self._insert_tasks(request, drafts)
         self.audit.record(request.controller_id, actor=actor, action="request.planned",
                           target=f"request:{request.id}",
-                          data={"tasks": len(rows), "datamap_version": request.datamap_version})
+                          data={"tasks": len(drafts), "datamap_version": request.datamap_version})
         queue = self.queue
         if ids and isinstance(queue, ClaimingQueue):
-            claimed = queue.claim_first(self.session, request)
+            planned = Planned(tuple(PlannedTask(i, position, d.operation.value, d.collection, d.spec)
+                                    for position, (i, d) in enumerate(zip(ids, drafts, strict=True))),
+                              identities=identities, params=params)
+            claimed = queue.claim_first(self.session, request, planned)
             if claimed is not None:
                 event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
                 return ids
         self.enqueue_after_commit(ids[:1])
         return ids
+
+    def _insert_tasks(self, request: DataRequest, drafts: Sequence[TaskDraft]) -> list[int]:
+        """Write the tasks in one statement; their ids in order (from RETURNING where the database has it)."""
+        if not drafts:
+            return []
+        now = utcnow()
+        rows = [{"request_id": request.id, "controller_id": request.controller_id, "position": i,
+                 "operation": d.operation.value, "collection": d.collection, "spec": d.spec, "status": "pending",
+                 "attempts": 0, "enqueued_at": now} for i, d in enumerate(drafts)]
+        statement = insert(RequestTask)
+        if self.session.get_bind().dialect.insert_executemany_returning:
+            # Not `sort_by_parameter_order`: without a sentinel column SQLite would get one INSERT per row.
+            returned = self.session.execute(statement.returning(RequestTask.position, RequestTask.id), rows)
+            return [int(row[1]) for row in sorted(returned, key=lambda row: int(row[0]))]
+        self.session.execute(statement, rows)
+        return list(self.session.execute(select(RequestTask.id).where(RequestTask.request_id == request.id)
+                                         .order_by(RequestTask.position)).scalars())
+
+    def _identities(self, request: DataRequest) -> dict[str, tuple[str, ...]]:
+        """The subject's identities, kind → values (none without a subject)."""
+        found: dict[str, list[str]] = {}
+        if request.subject_id is not None:
+            for identity in self.directory.identities(request.controller_id, request.subject_id):
+                found.setdefault(identity.kind.value, []).append(identity.value)
+        return {k: tuple(v) for k, v in found.items()}
 
     def _respect_holds(self, request: DataRequest, drafts: list[TaskDraft]) -> list[TaskDraft]:
         """Leave what a legal hold keeps, and record it as held so the person is told (LAN-RETENTION, LAN-LIMITS)."""
@@ -427,6 +454,8 @@ class RequestService:
         erased = [d.collection for d in drafts if d.operation is Operation.ERASE and d.collection]
         holds = LegalHolds(self.session, self.keyring).in_force(request.controller_id)
         held = held_for(holds, request.subject_id, erased, utcnow())
+        if held:
+            self.session.flush()  # the held items refer to the request
         for key, hold in held.items():
             day = hold.expires_at.date().isoformat()
             self.session.add(HeldItem(request_id=request.id, controller_id=request.controller_id, collection=key,
@@ -436,7 +465,7 @@ class RequestService:
                                           "zh_tw": f"依法保全，{day}前暫不刪除，僅作儲存和安全保護"}))
         return [d for d in drafts if not (d.operation is Operation.ERASE and d.collection in held)]
 
-    def _plan_of(self, request: DataRequest, kind: RequestKind) -> Any:
+    def _plan_of(self, request: DataRequest, kind: RequestKind, identities: Mapping[str, Sequence[str]]) -> Any:
         if kind not in NEEDS_DATAMAP:
             return None
         if request.subject_id is None:
@@ -446,8 +475,7 @@ class RequestService:
         except NotFound:
             return None
         request.datamap_version = datamap.version
-        kinds = {i.kind.value for i in self.directory.identities(request.controller_id, request.subject_id)}
-        return datamap.plan(kinds or {request.identity_kind})
+        return datamap.plan(set(identities) or {request.identity_kind})
 
     def enqueue_after_commit(self, task_ids: Sequence[int]) -> None:
         if not task_ids:

@@ -23,9 +23,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.core.db import utcnow
+from charter.requests.interfaces import Planned
 from charter.requests.lifecycle import Status
 from charter.requests.models import DataRequest, RequestTask
 from charter.requests.runner import Batch, TaskRunner
+from charter.requests.verification import prune_used_assertions
 
 __all__ = ["ACTOR_NAME", "DramatiqQueue", "InProcessWorker", "Sweeper", "make_broker", "stuck_tasks"]
 
@@ -51,9 +53,9 @@ class InProcessWorker:
                 self._busy += 1
             self._queue.put(task_id)
 
-    def claim_first(self, session: Session, request: DataRequest) -> Batch | None:
+    def claim_first(self, session: Session, request: DataRequest, planned: Planned) -> Batch | None:
         """The request's first batch, claimed in the transaction that plans it (`TaskRunner.claim_first`)."""
-        return self.runner.claim_first(session, request) if self._workers else None
+        return self.runner.claim_first(session, request, planned) if self._workers else None
 
     def start_claimed(self, claimed: object) -> None:
         """Run a batch claimed by `claim_first` at once, on a worker thread."""
@@ -151,7 +153,7 @@ def stuck_tasks(session: Session, *, now: dt.datetime, pending_for: dt.timedelta
 
 class Sweeper:
     """Re-enqueues stuck tasks every `interval` seconds (marking them enqueued again, so one pass does not hand
-    the same task out twice)."""
+    the same task out twice), and forgets host assertions long expired."""
 
     def __init__(self, sessions: sessionmaker[Session], target: Any, *, interval: float = 5.0,
                  pending_for: dt.timedelta = dt.timedelta(seconds=30)) -> None:
@@ -165,6 +167,7 @@ class Sweeper:
     def sweep(self) -> list[int]:
         with self.sessions() as session, session.begin():
             now = utcnow()
+            prune_used_assertions(session, now)
             ids = stuck_tasks(session, now=now, pending_for=self.pending_for)
             for task in session.execute(select(RequestTask).where(RequestTask.id.in_(ids))).scalars():
                 if task.status == "pending":
