@@ -241,17 +241,19 @@ class TaskRunner:
         return self.advance(session, found[0], locked=False)
 
     def advance(self, session: Session, request: DataRequest, *, locked: bool = True,
-                carried: Carried | None = None) -> Batch | None:
+                carried: Carried | None = None, tasks: Sequence[_TaskRow] | None = None) -> Batch | None:
         """Claim the request's next batch, running first any tasks that change only Charter's database, or
         complete the request when every task is done. A task waiting for staff does not hold up the ones after
         it; the request completes when staff finish it.
 
         `locked`: the caller holds the request row's and the controller's locks (a settle). Without them, a batch
         is claimed with the tasks' own row locks only, and the locks are taken (request, then controller) before
-        anything else is written — the order a settle takes them in after its own tasks."""
+        anything else is written — the order a settle takes them in after its own tasks. `tasks`: the request's
+        tasks as the caller has just written them (a settle), so the first round reads nothing."""
+        known = tasks
         while Status(request.status) is Status.EXECUTING:
             session.flush()
-            tasks = _task_rows(session, RequestTask.request_id == request.id)
+            tasks, known = known or _task_rows(session, RequestTask.request_id == request.id), None
             now = utcnow()
             todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
             if todo and not _claimable(todo[0], now):
@@ -344,8 +346,8 @@ class TaskRunner:
     # --- settle -------------------------------------------------------------------------------------------
 
     def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
-        ids = [c.task_id for c in batch.claims]
-        rows = {t.id: t for t in _task_rows(session, RequestTask.id.in_(ids), lock=True)}
+        every = _task_rows(session, RequestTask.request_id == batch.carried.request_id, lock=True)
+        rows = {t.id: t for t in every}
         request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
         _lock_controller(session, request.controller_id)
@@ -374,7 +376,11 @@ class TaskRunner:
         _release(session, list(unstarted), unstarted)
         if not owned or done.failure is not None or done.crashed:
             return None
-        return self.advance(session, request, carried=batch.carried)
+        written = {c["_id"]: c["status"] for c in changes}
+        now_are = [t._replace(status=written[t.id], lease_until=None) if t.id in written else
+                   t._replace(status=_PENDING, lease_until=None, attempts=t.attempts - 1) if t.id in unstarted else t
+                   for t in every]
+        return self.advance(session, request, carried=batch.carried, tasks=now_are)
 
     def _record(self, session: Session, request: DataRequest, task: _TaskRow,
                 outcome: Outcome) -> tuple[dict[str, Any], Entry]:
