@@ -8,6 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
+from charter.datamap.plan import TaskSpec
+
 __all__ = ["ClaimingQueue", "NullQueue", "Planned", "PlannedTask", "TaskQueue"]
 
 
@@ -20,6 +22,8 @@ class PlannedTask:
     operation: str
     collection: str | None
     spec: Mapping[str, Any]
+    task: TaskSpec | None = None
+    """The plan's own task the spec holds, already parsed (store tasks)."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class TaskContext:
     found: Mapping[str, tuple[Row, ...]]
     """Collection key → rows (or saved keys) earlier retrieve tasks of the request found."""
     login_webhook: tuple[str, bytes] | None = None
+    task: TaskSpec | None = None
+    """`spec["task"]` already parsed, when the worker has it from planning."""
 
 
 @dataclass
@@ -62,7 +64,7 @@ def jsonable(value: Any) -> Any:
 
 
 def _task(ctx: TaskContext) -> TaskSpec:
-    return TaskSpec.model_validate(ctx.spec["task"])
+    return ctx.task if ctx.task is not None else TaskSpec.model_validate(ctx.spec["task"])
 
 
 def retrieve(ctx: TaskContext, pool: ConnectorPool) -> Outcome:

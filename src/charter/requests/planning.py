@@ -44,10 +44,12 @@ class TaskDraft:
     operation: Operation
     collection: str | None = None
     spec: dict[str, Any] = field(default_factory=dict)
+    task: TaskSpec | None = field(default=None, compare=False, repr=False)
+    """The plan's task `spec["task"]` was dumped from, so a worker in this process need not parse it back."""
 
 
 def _collection_task(operation: Operation, task: TaskSpec, **extra: Any) -> TaskDraft:
-    return TaskDraft(operation, task.key, {"task": task.model_dump(mode="json"), **extra})
+    return TaskDraft(operation, task.key, {"task": task.model_dump(mode="json"), **extra}, task)
 
 
 def _retrieve(plan: Plan, *, keep_rows: bool) -> list[TaskDraft]:

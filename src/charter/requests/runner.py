@@ -44,6 +44,7 @@ from charter.core.i18n import Text
 from charter.core.locks import lock_controller, locked_controller
 from charter.datamap.compiled import compiled
 from charter.datamap.connections import ConnectorPool
+from charter.datamap.plan import TaskSpec
 from charter.requests.interfaces import Planned
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
@@ -119,6 +120,8 @@ class Carried:
     found: dict[str, tuple[Row, ...]]
     """Collection key → rows (or saved keys) the request's retrieve tasks found, a running batch's included."""
     login_webhook: tuple[str, bytes] | None
+    parsed: Mapping[int, TaskSpec] = field(default_factory=dict)
+    """Task id → its store task already parsed (from planning, in this process); others are parsed from the spec."""
 
 
 @dataclass
@@ -133,7 +136,8 @@ class Batch:
         c = self.carried
         return TaskContext(task_id=claim.task_id, request_id=c.request_id, controller_id=c.controller_id,
                            subject_id=c.subject_id, operation=claim.operation, spec=claim.spec, params=c.params,
-                           identities=c.identities, found=c.found, login_webhook=c.login_webhook)
+                           identities=c.identities, found=c.found, login_webhook=c.login_webhook,
+                           task=c.parsed.get(claim.task_id))
 
 
 @dataclass
@@ -185,7 +189,8 @@ class TaskRunner:
             raise RuntimeError(f"claimed {claimed.rowcount} of the {len(batch)} tasks this transaction "  # type: ignore[attr-defined]
                                "has just written")
         carried = Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
-                          params=planned.params, identities=planned.identities, found={}, login_webhook=None)
+                          params=planned.params, identities=planned.identities, found={}, login_webhook=None,
+                          parsed={t.id: t.task for t in planned.tasks if t.task is not None})
         claims = tuple(Claim(t.id, 1, t.position, Operation(t.operation), t.collection, planned.tasks[i].spec)
                        for i, t in enumerate(batch))
         if any(c.operation is Operation.DISABLE_LOGIN for c in claims):

@@ -412,7 +412,7 @@ class RequestService:
                           data={"tasks": len(drafts), "datamap_version": request.datamap_version})
         queue = self.queue
         if ids and isinstance(queue, ClaimingQueue):
-            planned = Planned(tuple(PlannedTask(i, position, d.operation.value, d.collection, d.spec)
+            planned = Planned(tuple(PlannedTask(i, position, d.operation.value, d.collection, d.spec, d.task)
                                     for position, (i, d) in enumerate(zip(ids, drafts, strict=True))),
                               identities=identities, params=params)
             claimed = queue.claim_first(self.session, request, planned)
