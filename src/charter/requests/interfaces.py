@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -10,7 +11,17 @@ from sqlalchemy.orm import Session
 
 from charter.datamap.plan import TaskSpec
 
-__all__ = ["ClaimingQueue", "NullQueue", "Planned", "PlannedTask", "TaskQueue"]
+__all__ = ["ClaimingQueue", "FirstClaim", "NullQueue", "Planned", "PlannedTask", "TaskQueue"]
+
+
+@dataclass(frozen=True)
+class FirstClaim:
+    """How the planning transaction writes a request's first tasks: the first `count` already claimed (running,
+    first attempt, leased until `lease_until`), so that no claim of their own follows."""
+
+    count: int
+    now: dt.datetime
+    lease_until: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,8 @@ class Planned:
     that transaction reads nothing back."""
 
     tasks: tuple[PlannedTask, ...]
+    claimed: int
+    """How many of the first tasks were written claimed (`FirstClaim.count`)."""
     identities: Mapping[str, tuple[str, ...]]
     """The subject's identities (kind → values), as planning loaded them."""
     params: Mapping[str, Any]
@@ -49,12 +62,16 @@ class ClaimingQueue(Protocol):
 
     def enqueue(self, task_ids: Sequence[int]) -> None: ...
 
-    def claim_first(self, session: Session, request: Any, planned: Planned) -> object | None:
-        """In the caller's transaction, which has just written `planned`'s tasks: claim the request's first batch
-        of store tasks (None: nothing claimed, enqueue as usual)."""
+    def first_claim(self, operations: Sequence[str]) -> FirstClaim | None:
+        """Before a request's tasks (these operations, in order) are written: how many of the first to write
+        claimed, for this queue to start on the moment the transaction commits (None: none, enqueue as usual)."""
+
+    def claimed(self, session: Session, request: Any, planned: Planned) -> object:
+        """In the caller's transaction, which has just written `planned`'s tasks as `first_claim` said: the batch
+        to hand to `start_claimed` once it commits."""
 
     def start_claimed(self, claimed: object) -> None:
-        """After the caller's transaction committed: run what `claim_first` claimed."""
+        """After the caller's transaction committed: run what `claimed` returned."""
 
 
 class NullQueue:

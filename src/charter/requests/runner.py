@@ -45,7 +45,7 @@ from charter.core.locks import lock_controller, locked_controller
 from charter.datamap.compiled import compiled
 from charter.datamap.connections import ConnectorPool
 from charter.datamap.plan import TaskSpec
-from charter.requests.interfaces import Planned
+from charter.requests.interfaces import FirstClaim, Planned
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
 from charter.requests.models import DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
@@ -169,30 +169,23 @@ class TaskRunner:
         while batch is not None:
             batch = self._execute(batch)
 
-    def claim_first(self, session: Session, request: DataRequest, planned: Planned) -> Batch | None:
-        """In the caller's transaction (the one that planned the request and wrote `planned`'s tasks): claim its
-        first batch, if it starts with store tasks — one UPDATE, nothing read back, since that transaction holds
-        all there is to know about them. Run it with `carry_on` once that transaction committed; if it rolls back,
-        nothing was claimed. A request that starts with a task in Charter's own records is left to `run`."""
-        if Status(request.status) is not Status.EXECUTING:
-            return None
+    def first_claim(self, operations: Sequence[str]) -> FirstClaim | None:
+        """How many of a new request's first tasks (these operations, in order) the planning transaction writes
+        claimed: its first batch, if it starts with store tasks. A request that starts with a task in Charter's own
+        records is left to `run`."""
         now = utcnow()
-        batch = _batch_from([_TaskRow(t.id, t.position, t.operation, t.collection, _PENDING, 0, None)
-                             for t in planned.tasks], now)
-        if not batch:
-            return None
-        claimed = session.execute(update(RequestTask).where(
-            RequestTask.request_id == request.id, RequestTask.position <= batch[-1].position,
-            RequestTask.status == _PENDING).values(status=_RUNNING, lease_until=now + self.lease, attempts=1,
-                                                   started_at=now).execution_options(synchronize_session=False))
-        if claimed.rowcount != len(batch):  # type: ignore[attr-defined]
-            raise RuntimeError(f"claimed {claimed.rowcount} of the {len(batch)} tasks this transaction "  # type: ignore[attr-defined]
-                               "has just written")
+        batch = _batch_from([_TaskRow(i, i, op, None, _PENDING, 0, None) for i, op in enumerate(operations)], now)
+        return FirstClaim(len(batch), now, now + self.lease) if batch else None
+
+    def claimed(self, session: Session, request: DataRequest, planned: Planned) -> Batch:
+        """The batch the planning transaction wrote claimed (`first_claim`), from what that transaction holds:
+        nothing is read back. Run it with `carry_on` once that transaction committed; if it rolls back, nothing
+        was claimed."""
         carried = Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
                           params=planned.params, identities=planned.identities, found={}, login_webhook=None,
                           parsed={t.id: t.task for t in planned.tasks if t.task is not None})
-        claims = tuple(Claim(t.id, 1, t.position, Operation(t.operation), t.collection, planned.tasks[i].spec)
-                       for i, t in enumerate(batch))
+        claims = tuple(Claim(t.id, 1, t.position, Operation(t.operation), t.collection, t.spec)
+                       for t in planned.tasks[:planned.claimed])
         if any(c.operation is Operation.DISABLE_LOGIN for c in claims):
             carried.login_webhook = self._login_webhook(session, request)
         return Batch(carried, claims)

@@ -21,10 +21,10 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog, batched
@@ -38,7 +38,7 @@ from charter.jurisdictions import RequestKind, due_date, refusal_grounds
 from charter.outbox.services import Outbox, parse_language
 from charter.policy.schema import PolicyVersion
 from charter.policy.services import policy_in_force
-from charter.requests.interfaces import ClaimingQueue, NullQueue, Planned, PlannedTask, TaskQueue
+from charter.requests.interfaces import ClaimingQueue, FirstClaim, NullQueue, Planned, PlannedTask, TaskQueue
 from charter.requests.lifecycle import Event, Status, advance, transition
 from charter.requests.models import DataRequest, HeldItem, RequestSettings, RequestTask
 from charter.requests.planning import NEEDS_DATAMAP, Operation, TaskDraft, draft_tasks
@@ -66,6 +66,8 @@ def params_context(controller_id: str) -> str:
 def note_context(controller_id: str) -> str:
     return f"requests.note:{controller_id}"
 
+
+_TASKS = cast(Table, RequestTask.__table__)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -406,34 +408,39 @@ class RequestService:
         request.status = transition(request.status, Event.START).value
         request.started_at = request.updated_at = utcnow()
         self.session.flush()
-        ids = self._insert_tasks(request, drafts)
+        queue = self.queue
+        first = queue.first_claim([d.operation.value for d in drafts]) if isinstance(queue, ClaimingQueue) else None
+        ids = self._insert_tasks(request, drafts, first)
         self.audit.record(request.controller_id, actor=actor, action="request.planned",
                           target=f"request:{request.id}",
                           data={"tasks": len(drafts), "datamap_version": request.datamap_version})
-        queue = self.queue
-        if ids and isinstance(queue, ClaimingQueue):
+        if ids and first is not None and isinstance(queue, ClaimingQueue):
             planned = Planned(tuple(PlannedTask(i, position, d.operation.value, d.collection, d.spec, d.task)
                                     for position, (i, d) in enumerate(zip(ids, drafts, strict=True))),
-                              identities=identities, params=params)
-            claimed = queue.claim_first(self.session, request, planned)
-            if claimed is not None:
-                event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
-                return ids
+                              claimed=first.count, identities=identities, params=params)
+            claimed = queue.claimed(self.session, request, planned)
+            event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
+            return ids
         self.enqueue_after_commit(ids[:1])
         return ids
 
-    def _insert_tasks(self, request: DataRequest, drafts: Sequence[TaskDraft]) -> list[int]:
-        """Write the tasks in one statement; their ids in order (from RETURNING where the database has it)."""
+    def _insert_tasks(self, request: DataRequest, drafts: Sequence[TaskDraft], first: FirstClaim | None) -> list[int]:
+        """Write the tasks in one statement, the first `first.count` already claimed; their ids in order (from
+        RETURNING where the database has it)."""
         if not drafts:
             return []
         now = utcnow()
         rows = [{"request_id": request.id, "controller_id": request.controller_id, "position": i,
                  "operation": d.operation.value, "collection": d.collection, "spec": d.spec, "status": "pending",
-                 "attempts": 0, "enqueued_at": now} for i, d in enumerate(drafts)]
-        statement = insert(RequestTask)
+                 "attempts": 0, "enqueued_at": now, "lease_until": None, "started_at": None}
+                for i, d in enumerate(drafts)]
+        for row in rows[:first.count if first is not None else 0]:
+            assert first is not None  # noqa: S101 - only then are there rows to claim
+            row.update(status="running", attempts=1, lease_until=first.lease_until, started_at=first.now)
+        statement = insert(_TASKS)  # Core: the ORM's bulk INSERT splits rows by which values are None
         if self.session.get_bind().dialect.insert_executemany_returning:
             # Not `sort_by_parameter_order`: without a sentinel column SQLite would get one INSERT per row.
-            returned = self.session.execute(statement.returning(RequestTask.position, RequestTask.id), rows)
+            returned = self.session.execute(statement.returning(_TASKS.c.position, _TASKS.c.id), rows)
             return [int(row[1]) for row in sorted(returned, key=lambda row: int(row[0]))]
         self.session.execute(statement, rows)
         return list(self.session.execute(select(RequestTask.id).where(RequestTask.request_id == request.id)

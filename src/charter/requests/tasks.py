@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.core.db import utcnow
-from charter.requests.interfaces import Planned
+from charter.requests.interfaces import FirstClaim, Planned
 from charter.requests.lifecycle import Status
 from charter.requests.models import DataRequest, RequestTask
 from charter.requests.runner import Batch, TaskRunner
@@ -53,14 +53,17 @@ class InProcessWorker:
                 self._busy += 1
             self._queue.put(task_id)
 
-    def claim_first(self, session: Session, request: DataRequest, planned: Planned) -> Batch | None:
-        """The request's first batch, claimed in the transaction that plans it (`TaskRunner.claim_first`)."""
-        return self.runner.claim_first(session, request, planned) if self._workers else None
+    def first_claim(self, operations: Sequence[str]) -> FirstClaim | None:
+        """A new request's first batch is written claimed when worker threads run here (`TaskRunner.first_claim`)."""
+        return self.runner.first_claim(operations) if self._workers else None
+
+    def claimed(self, session: Session, request: DataRequest, planned: Planned) -> Batch:
+        return self.runner.claimed(session, request, planned)
 
     def start_claimed(self, claimed: object) -> None:
-        """Run a batch claimed by `claim_first` at once, on a worker thread."""
+        """Run a batch `claimed` returned at once, on a worker thread."""
         if not isinstance(claimed, Batch):
-            raise TypeError("start_claimed takes what claim_first returned")
+            raise TypeError("start_claimed takes what claimed returned")
         with self._idle:
             self._busy += 1
         self._queue.put(claimed)
