@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from charter.core.db import utcnow
 from charter.decisions.services import forget_subject, load_terms
 from charter.disclosures.services import DisclosureLog
 from charter.requests.automated import AutomatedDecisions
-from charter.requests.models import DataRequest, HeldItem, RecipientNotice, RequestTask
+from charter.requests.models import DataRequest, HeldItem, RecipientNotice
 from charter.requests.planning import Operation
 from charter.requests.services import RequestService
 from charter.subjects.services import SubjectDirectory
@@ -36,11 +36,12 @@ def ack_token(keyring: Keyring, notice_key: str) -> str:
     return hmac.new(keyring.index_key, f"recipient-ack\0{notice_key}".encode(), hashlib.sha256).hexdigest()
 
 
-def notify_recipients(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
+def notify_recipients(session: Session, keyring: Keyring, request: DataRequest,
+        spec: Mapping[str, Any]) -> dict[str, Any]:
     """Tell every recipient the person's data was disclosed to (the disclosure log) to erase or correct it too."""
     if request.subject_id is None:
         return {"recipients": 0}
-    action = str(task.spec.get("action", "erasure"))
+    action = str(spec.get("action", "erasure"))
     service = RequestService(session, keyring)
     recipients = DisclosureLog(session).recipients_of(request.controller_id, request.subject_id)
     policy = service.policy(request.controller_id) if recipients else None
@@ -71,16 +72,18 @@ def _already_told(session: Session, request_id: str, recipient_id: str) -> bool:
         is not None
 
 
-def explain(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
+def explain(session: Session, keyring: Keyring, request: DataRequest,
+        spec: Mapping[str, Any]) -> dict[str, Any]:
     """Send the person a plain explanation of the automated decision they asked about."""
-    decision_id = str(task.spec.get("decision_id", ""))
+    decision_id = str(spec.get("decision_id", ""))
     params = AutomatedDecisions(session, keyring).explanation(request.controller_id, request.subject_id or "",
                                                               decision_id)
     RequestService(session, keyring).tell(request, "decision_explanation", params, actor=RUNNER_ACTOR)
     return {"decision_id": decision_id}
 
 
-def withdraw(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
+def withdraw(session: Session, keyring: Keyring, request: DataRequest,
+        spec: Mapping[str, Any]) -> dict[str, Any]:
     """Withdraw consent for the purposes asked, through the ledger, effective in the next decision (PIPL art. 15).
     A purpose not granted now is left as it is: the ledger records only real changes."""
     if request.subject_id is None:
@@ -88,7 +91,7 @@ def withdraw(session: Session, keyring: Keyring, request: DataRequest, task: Req
     ledger = ConsentLedger(session, keyring)
     granted = {s.purpose for s in ledger.states(request.controller_id, request.subject_id)
                if s.status == ConsentStatus.GRANTED.value}
-    asked = [str(p) for p in task.spec.get("purposes", [])]
+    asked = [str(p) for p in spec.get("purposes", [])]
     items = [ConsentIn(subject_id=request.subject_id, purpose=p, action="withdraw",
                        notice=f"request:{request.reference}", method=CollectionMethod.SETTINGS, channel=Channel.API,
                        language=request.language, evidence=EvidenceIn(request_id=request.reference))
@@ -99,22 +102,23 @@ def withdraw(session: Session, keyring: Keyring, request: DataRequest, task: Req
     return {"withdrawn": len(items), "not_granted": len(set(asked)) - len(items)}
 
 
-def restrict(session: Session, keyring: Keyring, request: DataRequest, task: RequestTask) -> dict[str, Any]:
+def restrict(session: Session, keyring: Keyring, request: DataRequest,
+        spec: Mapping[str, Any]) -> dict[str, Any]:
     """Stop everything but storage and security (PIPL art. 47). After a cancellation only when something was
     held: what a retention rule keeps becomes restricted, and nothing else is left to restrict."""
     if request.subject_id is None:
         return {"restricted": False}
-    if task.spec.get("only_if_held") and session.execute(
+    if spec.get("only_if_held") and session.execute(
             select(HeldItem.id).where(HeldItem.request_id == request.id).limit(1)).first() is None:
         return {"restricted": False}
-    reason = str(task.spec.get("reason") or "subject_request")
+    reason = str(spec.get("reason") or "subject_request")
     SubjectDirectory(session, keyring).restrict(request.controller_id, request.subject_id, reason,
                                                 actor=RUNNER_ACTOR)
     return {"restricted": True}
 
 
 def tombstone_consent(session: Session, keyring: Keyring, request: DataRequest,
-                      task: RequestTask) -> dict[str, Any]:
+        spec: Mapping[str, Any]) -> dict[str, Any]:
     """Erasure in Charter's own records: the consent ledger keeps anonymised tombstones (the chain still
     verifies), and the decision log forgets whom its entries were about."""
     if request.subject_id is None:
@@ -125,19 +129,19 @@ def tombstone_consent(session: Session, keyring: Keyring, request: DataRequest,
 
 
 def correct_identity(session: Session, keyring: Keyring, request: DataRequest,
-                     task: RequestTask) -> dict[str, Any]:
+        spec: Mapping[str, Any]) -> dict[str, Any]:
     """After the stores hold the corrected value, Charter's directory knows the person by it (and no longer by the
     value it replaced), so the next request by the corrected phone or email finds them."""
     if request.subject_id is None:
         return {"replaced": 0}
-    kind = str(task.spec["kind"])
+    kind = str(spec["kind"])
     value = str(RequestService(session, keyring).params(request).get("value", ""))
     replaced = SubjectDirectory(session, keyring).replace_identities(request.controller_id, request.subject_id,
                                                                      kind, value, actor=RUNNER_ACTOR)
     return {"kind": kind, "replaced": replaced}
 
 
-INTERNAL: dict[Operation, Callable[[Session, Keyring, DataRequest, RequestTask], dict[str, Any]]] = {
+INTERNAL: dict[Operation, Callable[[Session, Keyring, DataRequest, Mapping[str, Any]], dict[str, Any]]] = {
     Operation.NOTIFY_RECIPIENTS: notify_recipients,
     Operation.EXPLAIN: explain,
     Operation.RESTRICT: restrict,

@@ -8,7 +8,7 @@ everything else here holds ids, kinds, codes and counts only.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -136,6 +137,10 @@ class RequestTask(Base):
     result_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
     error_code: Mapped[str | None] = mapped_column(String(64), default=None)
     error_message: Mapped[str | None] = mapped_column(String(1000), default=None)
+
+
+TASKS = cast(Table, RequestTask.__table__)
+"""The tasks' table, for the runner's Core statements (no ORM unit of work around them)."""
 
 
 class HeldItem(Base):

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.services import AuditLog, Entry, batched
@@ -48,7 +48,7 @@ from charter.datamap.plan import TaskSpec
 from charter.requests.interfaces import FirstClaim, Planned
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
-from charter.requests.models import DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
+from charter.requests.models import TASKS, DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
 from charter.requests.operations import EXTERNAL, Outcome, TaskContext
 from charter.requests.planning import Operation
 from charter.requests.services import RequestService
@@ -84,12 +84,12 @@ class _TaskRow(NamedTuple):
     lease_until: dt.datetime | None
 
 
-_TASK_COLUMNS = (RequestTask.id, RequestTask.position, RequestTask.operation, RequestTask.collection,
-                 RequestTask.status, RequestTask.attempts, RequestTask.lease_until)
+_TASK_COLUMNS = (TASKS.c.id, TASKS.c.position, TASKS.c.operation, TASKS.c.collection, TASKS.c.status,
+                 TASKS.c.attempts, TASKS.c.lease_until)
 
 
 def _task_rows(session: Session, *where: Any, lock: bool = False) -> list[_TaskRow]:
-    query = select(*_TASK_COLUMNS).where(*where).order_by(RequestTask.position)
+    query = select(*_TASK_COLUMNS).where(*where).order_by(TASKS.c.position)
     return [_TaskRow(*row) for row in session.execute(query.with_for_update() if lock else query)]
 
 
@@ -122,6 +122,8 @@ class Carried:
     login_webhook: tuple[str, bytes] | None
     parsed: Mapping[int, TaskSpec] = field(default_factory=dict)
     """Task id → its store task already parsed (from planning, in this process); others are parsed from the spec."""
+    specs: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    """Task id → its spec, as planning wrote it (in this process); a task not here has its spec read when it runs."""
 
 
 @dataclass
@@ -183,7 +185,8 @@ class TaskRunner:
         was claimed."""
         carried = Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
                           params=planned.params, identities=planned.identities, found={}, login_webhook=None,
-                          parsed={t.id: t.task for t in planned.tasks if t.task is not None})
+                          parsed={t.id: t.task for t in planned.tasks if t.task is not None},
+                          specs={t.id: t.spec for t in planned.tasks})
         claims = tuple(Claim(t.id, 1, t.position, Operation(t.operation), t.collection, t.spec)
                        for t in planned.tasks[:planned.claimed])
         if any(c.operation is Operation.DISABLE_LOGIN for c in claims):
@@ -251,7 +254,7 @@ class TaskRunner:
         known = tasks
         while Status(request.status) is Status.EXECUTING:
             session.flush()
-            tasks, known = known or _task_rows(session, RequestTask.request_id == request.id), None
+            tasks, known = known or _task_rows(session, TASKS.c.request_id == request.id), None
             now = utcnow()
             todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
             if todo and not _claimable(todo[0], now):
@@ -269,7 +272,7 @@ class TaskRunner:
                 continue  # read the tasks again under the lock
             ran: set[int] = set()
             while todo and Operation(todo[0].operation) not in EXTERNAL and _claimable(todo[0], now):
-                ran.add(self._run_internal(session, request, todo.pop(0).id, now))
+                ran.add(self._run_internal(session, request, todo.pop(0), now, carried))
             if todo:
                 continue  # a store task follows: claim it with the tasks after it
             if all(t.status == _DONE or t.id in ran for t in tasks):
@@ -281,10 +284,10 @@ class TaskRunner:
                carried: Carried) -> Batch | None:
         now = utcnow()
         ids = [t.id for t in tasks]
-        claim = (update(RequestTask).where(RequestTask.id.in_(ids), _claimable_sql(now))
-                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=RequestTask.attempts + 1,
-                         started_at=now).execution_options(synchronize_session=False))
-        claimed_columns = (RequestTask.id, RequestTask.attempts, RequestTask.spec)
+        claim = (update(_TASKS).where(_TASKS.c.id.in_(ids), _claimable_sql(now))
+                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=_TASKS.c.attempts + 1,
+                         started_at=now))
+        claimed_columns = (_TASKS.c.id, _TASKS.c.attempts, _TASKS.c.spec)
         if session.get_bind().dialect.update_returning:
             claimed = {row[0]: row for row in session.execute(claim.returning(*claimed_columns))}
             if len(claimed) != len(ids):
@@ -293,7 +296,7 @@ class TaskRunner:
             if session.execute(claim).rowcount != len(ids):  # type: ignore[attr-defined]
                 raise _Contended
             claimed = {row[0]: row for row in session.execute(select(*claimed_columns)
-                                                              .where(RequestTask.id.in_(ids)))}
+                                                              .where(_TASKS.c.id.in_(ids)))}
         attempts = {task_id: row[1] for task_id, row in claimed.items()}
         claims: list[Claim] = []
         for task in tasks:
@@ -344,7 +347,7 @@ class TaskRunner:
     # --- settle -------------------------------------------------------------------------------------------
 
     def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
-        every = _task_rows(session, RequestTask.request_id == batch.carried.request_id, lock=True)
+        every = _task_rows(session, TASKS.c.request_id == batch.carried.request_id, lock=True)
         rows = {t.id: t for t in every}
         request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
@@ -394,16 +397,20 @@ class TaskRunner:
         return {"_id": task.id, "status": status, "record": record, "result_encrypted": result,
                 "finished_at": utcnow()}, entry
 
-    def _run_internal(self, session: Session, request: DataRequest, task_id: int, now: dt.datetime) -> int:
+    def _run_internal(self, session: Session, request: DataRequest, task: _TaskRow, now: dt.datetime,
+                      carried: Carried | None) -> int:
         """A task that changes only Charter's database: claimed, run and recorded in this one transaction, so it
-        happens exactly once."""
-        task = session.get(RequestTask, task_id, populate_existing=True)
-        assert task is not None  # noqa: S101 - read just now under the request's lock
-        record = INTERNAL[Operation(task.operation)](session, self.keyring, request, task)
-        task.attempts, task.started_at, task.finished_at, task.lease_until = task.attempts + 1, now, utcnow(), None
-        task.record, task.status = record, _DONE
-        AuditLog(session).record_many(request.controller_id, [_task_done(request, task, record)])
-        return task_id
+        happens exactly once (the caller read `task` under the request's lock)."""
+        spec = carried.specs.get(task.id) if carried is not None else None
+        if spec is None:
+            spec = session.execute(select(RequestTask.spec).where(RequestTask.id == task.id)).scalar_one()
+        record = INTERNAL[Operation(task.operation)](session, self.keyring, request, spec)
+        ran = task._replace(attempts=task.attempts + 1)
+        session.execute(update(_TASKS).where(_TASKS.c.id == task.id).values(
+            attempts=ran.attempts, started_at=now, finished_at=utcnow(), lease_until=None, record=record,
+            status=_DONE))
+        AuditLog(session).record_many(request.controller_id, [_task_done(request, ran, record)])
+        return task.id
 
     def _hold(self, session: Session, request: DataRequest, outcome: Outcome) -> None:
         if not outcome.held:
@@ -447,8 +454,7 @@ class TaskRunner:
                                  data={"task": task.position, "collection": task.collection, "error": code})
 
 
-_TASKS = RequestTask.__table__
-assert isinstance(_TASKS, Table)  # noqa: S101 - a mapped class's table
+_TASKS = TASKS
 _RECORD = (update(_TASKS).where(_TASKS.c.id == bindparam("_id"))
            .values(status=bindparam("status"), record=bindparam("record"),
                    result_encrypted=bindparam("result_encrypted"), finished_at=bindparam("finished_at"),
@@ -485,7 +491,7 @@ def _claimable(task: _TaskRow, now: dt.datetime) -> bool:
 
 
 def _claimable_sql(now: dt.datetime) -> Any:
-    return or_(RequestTask.status == _PENDING, and_(RequestTask.status == _RUNNING, RequestTask.lease_until < now))
+    return or_(_TASKS.c.status == _PENDING, and_(_TASKS.c.status == _RUNNING, _TASKS.c.lease_until < now))
 
 
 def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
@@ -504,10 +510,9 @@ def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
 def _release(session: Session, ids: Sequence[int], attempts: Mapping[int, int]) -> None:
     """Hand claimed tasks that did not run back as pending, their attempt uncounted."""
     for task_id in ids:
-        session.execute(update(RequestTask).where(RequestTask.id == task_id, RequestTask.status == _RUNNING,
-                                                  RequestTask.attempts == attempts[task_id])
-                        .values(status=_PENDING, lease_until=None, started_at=None, attempts=attempts[task_id] - 1)
-                        .execution_options(synchronize_session=False))
+        session.execute(update(_TASKS).where(_TASKS.c.id == task_id, _TASKS.c.status == _RUNNING,
+                                             _TASKS.c.attempts == attempts[task_id])
+                        .values(status=_PENDING, lease_until=None, started_at=None, attempts=attempts[task_id] - 1))
 
 
 def _lock_controller(session: Session, controller_id: str) -> None:

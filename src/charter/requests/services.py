@@ -21,10 +21,10 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog, batched
@@ -40,7 +40,7 @@ from charter.policy.schema import PolicyVersion
 from charter.policy.services import policy_in_force
 from charter.requests.interfaces import ClaimingQueue, FirstClaim, NullQueue, Planned, PlannedTask, TaskQueue
 from charter.requests.lifecycle import Event, Status, advance, transition
-from charter.requests.models import DataRequest, HeldItem, RequestSettings, RequestTask
+from charter.requests.models import TASKS, DataRequest, HeldItem, RequestSettings, RequestTask
 from charter.requests.planning import NEEDS_DATAMAP, Operation, TaskDraft, draft_tasks
 from charter.requests.texts import KIND_LABELS
 from charter.requests.verification import Challenges, accept_assertion
@@ -67,7 +67,7 @@ def note_context(controller_id: str) -> str:
     return f"requests.note:{controller_id}"
 
 
-_TASKS = cast(Table, RequestTask.__table__)
+_TASKS = TASKS
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
