@@ -6,6 +6,8 @@ error naming it instead of silently matching nothing.
 
 Reads and the changes that are one statement (a bulk UPDATE, a DELETE, a correction) run in autocommit: one
 statement is atomic on its own, and a BEGIN and a COMMIT or ROLLBACK around it would be two more round trips.
+Their SQL is rendered once per collection and lookup shape (`_Rendered`) and sent straight to the driver's cursor,
+so a call costs little more than the statement itself.
 Changes computed row by row (keyed hashes, prefixes) and retention sweeps run in transactions. Inside `held()`
 (a request's batch of tasks) a thread keeps one autocommit connection, so the pool's liveness check runs once
 for the batch instead of once per call.
@@ -14,13 +16,25 @@ for the batch instead of once per call.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Executable, Select, TableClause, and_, create_engine, inspect, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    Select,
+    TableClause,
+    Update,
+    and_,
+    create_engine,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPICursor, DBAPIModule
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -54,6 +68,9 @@ from charter.core.db import normalise_url
 __all__ = ["SqlConnector"]
 
 _STATEMENT_CACHE = 1024
+_RENDERED_VALUES = 32
+"""Lookups with at most this many values per field run as SQL rendered for exactly that many; longer ones as one
+SQLAlchemy statement with expanding parameters, whose per-call cost is small beside such a statement's own."""
 _KINDS = {"postgresql": StoreKind.POSTGRESQL, "mysql": StoreKind.MYSQL, "mariadb": StoreKind.MYSQL,
           "sqlite": StoreKind.SQLITE}
 _REFUSALS: tuple[tuple[type[DBAPIError], str], ...] = (
@@ -79,7 +96,8 @@ class SqlConnector(Connector):
         self._autocommit_engine = _engine(url_text, kind, pool_size, autocommit=True)
         self._held = threading.local()
         self._columns: dict[tuple[str | None, str], frozenset[str]] = {}
-        self._statements: dict[tuple[str, CollectionSpec, tuple[str, ...], str], Executable] = {}
+        self._statements: dict[tuple[str, CollectionSpec, tuple[str, ...], str], _Statement | None] = {}
+        self._rendered: dict[tuple[str, CollectionSpec, tuple[str, ...], tuple[int, ...], str], _Rendered | None] = {}
 
     @property
     def dialect(self) -> str:
@@ -131,12 +149,9 @@ class SqlConnector(Connector):
         if lookup.is_empty:
             return Retrieved(collection=spec.qualified_name)
         names = q.lookup_names(lookup)
-        statement = self._statement("select", spec, names, lambda tbl: q.select_rows(tbl, names))
         with self._guard(spec, "reading"), self._autocommit() as conn:
-            self._verify(conn, spec)
-            result = conn.execute(statement, q.lookup_params(spec, lookup, names))
-            columns = list(result.keys())
-            rows = tuple(dict(zip(columns, row, strict=True)) for row in result.all())
+            rows, _ = self._run(conn, ("select", spec, names, ""), lookup,
+                                lambda tbl, counts: q.select_rows(tbl, names, counts))
         return Retrieved.model_construct(collection=spec.qualified_name, rows=rows)
 
     def erase(self, spec: CollectionSpec, lookup: Lookup) -> ErasureRecord:
@@ -144,14 +159,13 @@ class SqlConnector(Connector):
         if lookup.is_empty or not (spec.deletes_rows or spec.erased_fields):
             return record
         names = q.lookup_names(lookup)
-        params = q.lookup_params(spec, lookup, names)
         if spec.deletes_rows or q.is_bulk(spec.erased_fields):
-            statement = self._statement("erase", spec, names, lambda tbl: self._erasure(tbl, spec, names))
             with self._guard(spec, "erasing"), self._autocommit() as conn:  # one statement: atomic on its own
-                self._verify(conn, spec)
-                count = conn.execute(statement, params).rowcount if statement is not None else 0
+                _, count = self._run(conn, ("erase", spec, names, ""), lookup,
+                                     lambda tbl, counts: self._erasure(tbl, spec, names, counts))
             return record.model_copy(update={"rows_deleted" if spec.deletes_rows else "rows_changed": count})
         tbl = q.table_of(spec)
+        params = q.lookup_params(spec, lookup, names)
         with self._guard(spec, "erasing"), self.engine.begin() as conn:
             self._verify(conn, spec)
             changed = self._erase_row_by_row(conn, spec, tbl, q.rows_for_erasure(tbl, spec, names), params)
@@ -193,12 +207,10 @@ class SqlConnector(Connector):
             return RectifyRecord(collection=spec.qualified_name, field=field)
         _declared(spec, field)
         names = q.lookup_names(lookup)
-        statement = self._statement("rectify", spec, names, lambda tbl: q.rectify_rows(tbl, spec, names, field),
-                                    field)
-        params = {**q.lookup_params(spec, lookup, names), **q.rectify_params(spec, field, value)}
         with self._guard(spec, "correcting"), self._autocommit() as conn:
-            self._verify(conn, spec)
-            changed = conn.execute(statement, params).rowcount
+            _, changed = self._run(conn, ("rectify", spec, names, field), lookup,
+                                   lambda tbl, counts: q.rectify_rows(tbl, spec, names, field, counts),
+                                   q.rectify_params(spec, field, value))
         return RectifyRecord(collection=spec.qualified_name, field=field, rows_changed=changed)
 
     # --- internals ---------------------------------------------------------------------------------------------
@@ -217,22 +229,55 @@ class SqlConnector(Connector):
                 return
             after = upper
 
-    def _statement(self, kind: str, spec: CollectionSpec, names: tuple[str, ...],
-                   build: Callable[[TableClause], Any], extra: str = "") -> Any:
-        """The statement for this collection and lookup shape, built once: its values are parameters, and
-        SQLAlchemy reuses the compiled form of the same statement object at once."""
+    def _run(self, conn: Connection, shape: _Shape, lookup: Lookup, build: _Build,
+             values: Mapping[str, Any] | None = None) -> tuple[tuple[Row, ...], int]:
+        """Run the one statement of this shape (kind, collection, lookup fields, extra) for this lookup: its rows (a
+        SELECT) and its row count. The SQL rendered for these value counts goes straight to the driver; it is
+        rendered after the collection is verified, so a shape rendered before needs no check."""
+        kind, spec, names, extra = shape
+        counts = q.lookup_counts(lookup, names)
+        if max(counts) > _RENDERED_VALUES:
+            return self._run_expanding(conn, shape, lookup, build, values)
+        key = (kind, spec, names, counts, extra)
+        rendered = self._rendered.get(key, _UNSEEN)
+        if rendered is _UNSEEN:
+            self._verify(conn, spec)
+            statement = build(q.table_of(spec), counts)
+            rendered = None if statement is None else _Rendered(statement, self.engine.dialect)
+            if len(self._rendered) >= _STATEMENT_CACHE:
+                self._rendered.clear()
+            self._rendered[key] = rendered
+        if not isinstance(rendered, _Rendered):
+            return (), 0
+        given = q.lookup_values(spec, lookup, names)
+        return rendered.run(conn, {**given, **values} if values else given)
+
+    def _run_expanding(self, conn: Connection, shape: _Shape, lookup: Lookup, build: _Build,
+                       values: Mapping[str, Any] | None) -> tuple[tuple[Row, ...], int]:
+        """The statement of this shape with one expanding parameter per lookup field, built once (SQLAlchemy then
+        reuses its compiled form), run through SQLAlchemy."""
+        kind, spec, names, extra = shape
+        self._verify(conn, spec)
         key = (kind, spec, names, extra)
-        statement = self._statements.get(key)
-        if statement is None:
+        if key in self._statements:
+            statement = self._statements[key]
+        else:
             if len(self._statements) >= _STATEMENT_CACHE:
                 self._statements.clear()
-            statement = self._statements[key] = build(q.table_of(spec))
-        return statement
+            statement = self._statements[key] = build(q.table_of(spec), None)
+        if statement is None:
+            return (), 0
+        result = conn.execute(statement, {**q.lookup_params(spec, lookup, names), **(values or {})})
+        if not result.returns_rows:
+            return (), result.rowcount
+        columns = list(result.keys())
+        return tuple(dict(zip(columns, row, strict=True)) for row in result.all()), result.rowcount
 
-    def _erasure(self, tbl: TableClause, spec: CollectionSpec, names: tuple[str, ...]) -> Any:
+    def _erasure(self, tbl: TableClause, spec: CollectionSpec, names: tuple[str, ...],
+                 counts: Sequence[int] | None) -> _Statement | None:
         if spec.deletes_rows:
-            return q.delete_rows(tbl, names)
-        return q.bulk_erasure(tbl, spec, names, self.dialect)
+            return q.delete_rows(tbl, names, counts)
+        return q.bulk_erasure(tbl, spec, names, self.dialect, counts)
 
     def _erase_where(self, conn: Connection, spec: CollectionSpec, tbl: TableClause,
                      where: ColumnElement[bool]) -> dict[str, int]:
@@ -304,6 +349,102 @@ class SqlConnector(Connector):
                 + (f" (database error {code})" if code else ""),
                 fix="Check the data map against the table (types, NOT NULL columns, constraints) and the database's "
                     "own log for details.") from None
+
+
+_Shape = tuple[str, CollectionSpec, tuple[str, ...], str]
+_UNSEEN = object()
+_Statement = Select[Any] | Update | Delete
+_Build = Callable[[TableClause, Sequence[int] | None], _Statement | None]
+_Processor = Callable[[Any], Any]
+
+
+class _Rendered:
+    """One statement compiled once, for one dialect and one count of lookup values, and run on the driver's cursor
+    of the connection: SQLAlchemy's per-execution work (expanding parameters, an execution context, result
+    metadata) is done once here. Values still pass through their types' bind processors and rows through their
+    result processors, and driver errors become SQLAlchemy's `DBAPIError`s, as in SQLAlchemy's own execution."""
+
+    __slots__ = ("_results", "dialect", "fixed", "given", "keys", "order", "sequence", "sql", "types")
+
+    def __init__(self, statement: _Statement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a rendered statement has one parameter per value")
+        self.dialect = dialect
+        self.sql = compiled.string
+        self.order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self.sequence: Callable[[list[Any]], Sequence[Any]] = dialect.execute_sequence_format
+        self.given: dict[str, tuple[str, _Processor | None]] = {}
+        """Parameters each call gives (lookup values, a correction): key → name in the SQL, bind processor."""
+        self.fixed: dict[str, Any] = {}
+        """Values the statement holds (masks, date formats), processed once: name in the SQL → value."""
+        for bind, name in compiled.bind_names.items():
+            sent = name if compiled.positional else compiled.escaped_bind_names.get(name, name)
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required:
+                self.given[bind.key] = (sent, processor)
+            else:
+                self.fixed[sent] = bind.effective_value if processor is None else processor(bind.effective_value)
+        selected = statement.selected_columns if isinstance(statement, Select) else ()
+        self.keys = tuple(c.name for c in selected)
+        self.types = tuple(c.type for c in selected)
+        self._results: tuple[tuple[int, _Processor], ...] | None = None
+
+    def run(self, conn: Connection, given: Mapping[str, Any]) -> tuple[tuple[Row, ...], int]:
+        """The rows (a SELECT) and the row count. `conn` is in autocommit: the statement is atomic on its own."""
+        params = self.parameters(given)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, params)
+            return (self._rows(cursor) if self.keys else ()), cursor.rowcount
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._failure(conn, cursor, exc) from exc
+        finally:
+            with suppress(self.dialect.loaded_dbapi.Error):
+                cursor.close()
+
+    def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The values in the driver's paramstyle: a sequence in placeholder order, or a dict by name."""
+        values = dict(self.fixed)
+        for key, (name, processor) in self.given.items():
+            values[name] = given[key] if processor is None else processor(given[key])
+        if self.order is None:
+            return values
+        return self.sequence([values[name] for name in self.order])
+
+    def _rows(self, cursor: DBAPICursor) -> tuple[Row, ...]:
+        fetched = cursor.fetchall()
+        if not fetched:
+            return ()
+        processors = self._results
+        if processors is None:  # from the first result's column types, kept as SQLAlchemy keeps its result metadata
+            processors = self._results = self._result_processors(cursor)
+        keys = self.keys
+        if not processors:
+            return tuple(dict(zip(keys, row, strict=True)) for row in fetched)
+        return tuple(dict(zip(keys, _processed(row, processors), strict=True)) for row in fetched)
+
+    def _result_processors(self, cursor: DBAPICursor) -> tuple[tuple[int, _Processor], ...]:
+        description = cursor.description or ()
+        found = ((i, kind.dialect_impl(self.dialect).result_processor(self.dialect, column[1]))
+                 for i, (kind, column) in enumerate(zip(self.types, description, strict=True)))
+        return tuple((i, p) for i, p in found if p is not None)
+
+    def _failure(self, conn: Connection, cursor: DBAPICursor, exc: DBAPIModule.Error) -> BaseException:
+        """The driver's error as SQLAlchemy raises it (so `_guard` words it the same), parameters hidden; a lost
+        connection is invalidated, as SQLAlchemy does, so the pool does not hand it out again."""
+        lost = self.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
+        return DBAPIError.instance(self.sql, None, exc, self.dialect.loaded_dbapi.Error, hide_parameters=True,
+                                   connection_invalidated=lost, dialect=self.dialect)
+
+
+def _processed(row: Sequence[Any], processors: tuple[tuple[int, _Processor], ...]) -> list[Any]:
+    values = list(row)
+    for i, processor in processors:
+        values[i] = processor(values[i])
+    return values
 
 
 def _record(spec: CollectionSpec) -> ErasureRecord:

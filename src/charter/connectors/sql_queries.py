@@ -65,8 +65,10 @@ __all__ = [
     "expiry_where",
     "in_chunk",
     "is_bulk",
+    "lookup_counts",
     "lookup_names",
     "lookup_params",
+    "lookup_values",
     "rectify_params",
     "rectify_rows",
     "row_update",
@@ -106,37 +108,68 @@ def _lookup_param(index: int) -> str:
     return f"_lookup_{index}"
 
 
-def where_lookup(tbl: TableClause, names: Sequence[str]) -> ColumnElement[bool]:
-    """Rows where any of these lookup fields equals any of its values, each an expanding parameter
-    (`lookup_params`): the statement is built once per collection and shape, and reused."""
-    clauses = [tbl.c[name].in_(bindparam(_lookup_param(i), expanding=True, type_=tbl.c[name].type))
+def _value_param(index: int, position: int) -> str:
+    return f"_lookup_{index}_{position}"
+
+
+Counts = Sequence[int] | None
+"""How many values each lookup field has, for a statement rendered for exactly that many (one parameter per
+value, `lookup_values`); None: one expanding parameter per field, for any number (`lookup_params`)."""
+
+
+def where_lookup(tbl: TableClause, names: Sequence[str], counts: Counts = None) -> ColumnElement[bool]:
+    """Rows where any of these lookup fields equals any of its values: each field an expanding parameter
+    (`lookup_params`), built once per collection and shape and reused; or, with `counts`, one parameter per value
+    (`lookup_values`), so the SQL text is complete before any value is known and can be rendered once."""
+    clauses = [tbl.c[name].in_(_lookup_binds(tbl.c[name], i, None if counts is None else counts[i]))
                for i, name in enumerate(names)]
     return or_(*clauses) if clauses else false()
 
 
+def _lookup_binds(col: ColumnElement[Any], index: int, count: int | None) -> Any:
+    if count is None:
+        return bindparam(_lookup_param(index), expanding=True, type_=col.type)
+    return [bindparam(_value_param(index, j), type_=col.type) for j in range(count)]
+
+
 def lookup_params(spec: CollectionSpec, lookup: Lookup, names: Sequence[str]) -> dict[str, list[Any]]:
-    """The values of `where_lookup`'s parameters, coerced to each field's type."""
+    """The values of `where_lookup`'s expanding parameters, coerced to each field's type."""
     return {_lookup_param(i): [coerce(v, spec.field(name).type) for v in lookup.values[name]]
             for i, name in enumerate(names)}
 
 
-def select_rows(tbl: TableClause, names: Sequence[str]) -> Select[Any]:
-    return select(*tbl.c).where(where_lookup(tbl, names))
+def lookup_values(spec: CollectionSpec, lookup: Lookup, names: Sequence[str]) -> dict[str, Any]:
+    """The values of `where_lookup`'s one-per-value parameters (with `counts`), coerced to each field's type."""
+    values: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        kind = spec.field(name).type
+        for j, value in enumerate(lookup.values[name]):
+            values[_value_param(i, j)] = coerce(value, kind)
+    return values
 
 
-def delete_rows(tbl: TableClause, names: Sequence[str]) -> Delete:
-    return delete_where(tbl, where_lookup(tbl, names))
+def lookup_counts(lookup: Lookup, names: Sequence[str]) -> tuple[int, ...]:
+    return tuple(len(lookup.values[name]) for name in names)
+
+
+def select_rows(tbl: TableClause, names: Sequence[str], counts: Counts = None) -> Select[Any]:
+    return select(*tbl.c).where(where_lookup(tbl, names, counts))
+
+
+def delete_rows(tbl: TableClause, names: Sequence[str], counts: Counts = None) -> Delete:
+    return delete_where(tbl, where_lookup(tbl, names, counts))
 
 
 def delete_where(tbl: TableClause, where: ColumnElement[bool]) -> Delete:
     return delete(tbl).where(where)
 
 
-def rectify_rows(tbl: TableClause, spec: CollectionSpec, names: Sequence[str], field: str) -> Update:
+def rectify_rows(tbl: TableClause, spec: CollectionSpec, names: Sequence[str], field: str,
+                 counts: Counts = None) -> Update:
     """Correct `field` to the parameter `_value` in the person's rows that differ from it."""
     col = tbl.c[field]
     value = bindparam("_value", type_=col.type)
-    return update(tbl).where(where_lookup(tbl, names), col.is_distinct_from(value)).values({field: value})
+    return update(tbl).where(where_lookup(tbl, names, counts), col.is_distinct_from(value)).values({field: value})
 
 
 def rectify_params(spec: CollectionSpec, field: str, value: Scalar) -> dict[str, Any]:
@@ -157,10 +190,11 @@ def _sql_expressible(erasure: ErasureSpec) -> bool:
     return erasure.strategy is Strategy.GENERALISE and erasure.to is not None
 
 
-def bulk_erasure(tbl: TableClause, spec: CollectionSpec, names: Sequence[str], dialect: str) -> Update | None:
+def bulk_erasure(tbl: TableClause, spec: CollectionSpec, names: Sequence[str], dialect: str,
+                 counts: Counts = None) -> Update | None:
     """One UPDATE setting every erased field, limited to rows it would change (so its row count is honest and
     a second run changes nothing)."""
-    return bulk_erasure_where(tbl, spec, where_lookup(tbl, names), dialect)
+    return bulk_erasure_where(tbl, spec, where_lookup(tbl, names, counts), dialect)
 
 
 def bulk_erasure_where(tbl: TableClause, spec: CollectionSpec, where: ColumnElement[bool],
