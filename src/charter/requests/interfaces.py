@@ -45,6 +45,8 @@ class Planned:
     tasks: tuple[PlannedTask, ...]
     claimed: int
     """How many of the first tasks were written claimed (`FirstClaim.count`)."""
+    held: bool
+    """Whether planning recorded held items (a legal hold keeps some of the data)."""
     identities: Mapping[str, tuple[str, ...]]
     """The subject's identities (kind → values), as planning loaded them."""
     params: Mapping[str, Any]

@@ -123,6 +123,8 @@ class Carried:
     parsed: Mapping[int, TaskSpec] = field(default_factory=dict)
     """Task id → its store task already parsed (from planning, in this process); others are parsed from the spec."""
     specs: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    may_hold: bool = True
+    """False while the request is known to have no held item (none planned, none recorded by this run)."""
     """Task id → its spec, as planning wrote it (in this process); a task not here has its spec read when it runs."""
 
 
@@ -186,7 +188,7 @@ class TaskRunner:
         carried = Carried(request_id=request.id, controller_id=request.controller_id, subject_id=request.subject_id,
                           params=planned.params, identities=planned.identities, found={}, login_webhook=None,
                           parsed={t.id: t.task for t in planned.tasks if t.task is not None},
-                          specs={t.id: t.spec for t in planned.tasks})
+                          specs={t.id: t.spec for t in planned.tasks}, may_hold=planned.held)
         claims = tuple(Claim(t.id, 1, t.position, Operation(t.operation), t.collection, t.spec)
                        for t in planned.tasks[:planned.claimed])
         if any(c.operation is Operation.DISABLE_LOGIN for c in claims):
@@ -276,7 +278,8 @@ class TaskRunner:
             if todo:
                 continue  # a store task follows: claim it with the tasks after it
             if all(t.status == _DONE or t.id in ran for t in tasks):
-                complete_request(session, self.keyring, request)
+                complete_request(session, self.keyring, request,
+                                 known_unheld=carried is not None and not carried.may_hold)
             return None
         return None
 
@@ -362,7 +365,7 @@ class TaskRunner:
                 owned = False  # another worker took the task over after our lease ran out; it records the result
                 continue
             if index < ran:
-                change, entry = self._record(session, request, task, done.outcomes[index])
+                change, entry = self._record(session, request, task, done.outcomes[index], batch.carried)
                 changes.append(change)
                 entries.append(entry)
             elif index == ran and done.failure is not None:
@@ -384,13 +387,15 @@ class TaskRunner:
         return self.advance(session, request, carried=batch.carried, tasks=now_are)
 
     def _record(self, session: Session, request: DataRequest, task: _TaskRow,
-                outcome: Outcome) -> tuple[dict[str, Any], Entry]:
+                outcome: Outcome, carried: Carried) -> tuple[dict[str, Any], Entry]:
         """What one task did: the values of its row (written for the batch in one statement) and its audit event
         (one INSERT for the batch)."""
         record = dict(outcome.record)
         result = None if outcome.result is None else self.keyring.encrypt(
             json.dumps(outcome.result, ensure_ascii=False, default=str), result_context(request.controller_id))
-        self._hold(session, request, outcome)
+        if outcome.held:
+            carried.may_hold = True
+            self._hold(session, request, outcome)
         status, entry = _DONE, _task_done(request, task, record)
         if outcome.manual is not None:
             status, entry = _WAITING, self._manual(session, request, task, outcome)
@@ -541,12 +546,13 @@ def held_lines(session: Session, request: DataRequest) -> list[Text]:
             for i in items]
 
 
-def complete_request(session: Session, keyring: Keyring, request: DataRequest) -> None:
+def complete_request(session: Session, keyring: Keyring, request: DataRequest, *, known_unheld: bool = False) -> None:
     """Every task is done: completed (or with held items), audited and told to the person — once, from
-    `executing` only, under the request row's lock the caller holds."""
+    `executing` only, under the request row's lock the caller holds. `known_unheld`: the caller knows no item of
+    the request is held, so they are not looked for."""
     if Status(request.status) is not Status.EXECUTING:
         return
-    held = held_lines(session, request)
+    held = [] if known_unheld else held_lines(session, request)
     event = Event.COMPLETE_WITH_HELD_ITEMS if held else Event.COMPLETE
     request.status = transition(request.status, event).value
     request.completed_at = request.updated_at = utcnow()

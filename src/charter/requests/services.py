@@ -396,8 +396,9 @@ class RequestService:
             with self.session.no_autoflush:  # the request's changes go in one UPDATE, with its tasks below
                 identities = self._identities(request) if kind in NEEDS_DATAMAP else {}
                 drafts = draft_tasks(kind, self._plan_of(request, kind, identities), params)
+                held = False
                 if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
-                    drafts = self._respect_holds(request, drafts)
+                    drafts, held = self._respect_holds(request, drafts)
         except CharterError as exc:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code, request.error_message = exc.code, exc.message[:1000]
@@ -417,7 +418,7 @@ class RequestService:
         if ids and first is not None and isinstance(queue, ClaimingQueue):
             planned = Planned(tuple(PlannedTask(i, position, d.operation.value, d.collection, d.spec, d.task)
                                     for position, (i, d) in enumerate(zip(ids, drafts, strict=True))),
-                              claimed=first.count, identities=identities, params=params)
+                              claimed=first.count, held=held, identities=identities, params=params)
             claimed = queue.claimed(self.session, request, planned)
             event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
             return ids
@@ -454,10 +455,11 @@ class RequestService:
                 found.setdefault(identity.kind.value, []).append(identity.value)
         return {k: tuple(v) for k, v in found.items()}
 
-    def _respect_holds(self, request: DataRequest, drafts: list[TaskDraft]) -> list[TaskDraft]:
-        """Leave what a legal hold keeps, and record it as held so the person is told (LAN-RETENTION, LAN-LIMITS)."""
+    def _respect_holds(self, request: DataRequest, drafts: list[TaskDraft]) -> tuple[list[TaskDraft], bool]:
+        """Leave what a legal hold keeps, and record it as held so the person is told (LAN-RETENTION, LAN-LIMITS);
+        whether anything is held."""
         if request.subject_id is None:
-            return drafts
+            return drafts, False
         erased = [d.collection for d in drafts if d.operation is Operation.ERASE and d.collection]
         holds = LegalHolds(self.session, self.keyring).in_force(request.controller_id)
         held = held_for(holds, request.subject_id, erased, utcnow())
@@ -470,7 +472,7 @@ class RequestService:
                                           "zh": f"依法保全，{day}前暂不删除，仅作存储和安全保护",
                                           "en": f"kept under a legal hold until {day}: stored and secured only",
                                           "zh_tw": f"依法保全，{day}前暫不刪除，僅作儲存和安全保護"}))
-        return [d for d in drafts if not (d.operation is Operation.ERASE and d.collection in held)]
+        return [d for d in drafts if not (d.operation is Operation.ERASE and d.collection in held)], bool(held)
 
     def _plan_of(self, request: DataRequest, kind: RequestKind, identities: Mapping[str, Sequence[str]]) -> Any:
         if kind not in NEEDS_DATAMAP:
