@@ -25,7 +25,7 @@ from charter.core.errors import CharterError
 from charter.decisions.services import load_terms
 from charter.migrations import upgrade
 from charter.policy.services import PolicyStore
-from charter.subjects.services import SubjectDirectory
+from charter.subjects.services import CHANGED_SUBJECTS, SubjectDirectory, changes_since, last_change_id
 from tests.factories import example_policy_text, new_controller_id
 from tests.services import fresh_postgres_database
 
@@ -191,6 +191,49 @@ def test_erasure_leaves_a_tombstone_that_still_verifies(sessions: sessionmaker[S
         assert ledger.states(cid, subject) == []
         assert ledger.projected(cid) == ledger.replayed(cid)
         assert ledger.event(cid, kept.record_id).subject_id == other
+
+
+def test_erasure_clears_the_guardians_record_and_tells_deciders(sessions: sessionmaker[Session],
+                                                               keyring: Keyring) -> None:
+    """A guardian's record goes with the minor's erasure (another minor's stays); what the session already held
+    reads as erased; in-process deciders are told at commit and other processes through `subject_changes`."""
+    cid, (minor, other) = _setup(sessions, keyring, people=2)
+    with sessions() as s:
+        terms = load_terms(s, cid, dt.date.today())
+    items = [ConsentIn.model_validate({"subject_id": person, "purpose": "minors", "action": "guardian_grant",
+                                       "guardian": GUARDIAN}) for person in (minor, other)]
+    with transaction(sessions) as s:
+        ConsentLedger(s, keyring).record_many(cid, [*items, ConsentIn(subject_id=minor, purpose="analytics")],
+                                              terms, actor="test", is_batch=True)
+        before = last_change_id(s, cid)
+    with transaction(sessions) as s:
+        ledger = ConsentLedger(s, keyring)
+        held, states = ledger.history(cid, minor), ledger.states(cid, minor)
+        guardian = s.execute(select(GuardianRecord).where(GuardianRecord.subject_id == minor)).scalar_one()
+        assert ledger.erase_subject(cid, minor, actor="test") == 2
+        assert [(e.subject_id, e.salt, e.evidence_encrypted, e.erased_at is not None) for e in held] == [
+            (None, None, None, True)] * 2
+        assert (guardian.subject_id, guardian.details_encrypted, guardian.contact_index) == (None, None, None)
+        assert guardian.erased_at is not None
+        assert len(states) == 2 and not any(state in s for state in states)
+        assert (cid, minor) in s.info[CHANGED_SUBJECTS]
+    with sessions() as s:
+        ledger = ConsentLedger(s, keyring)
+        assert ledger.verify(cid).ok
+        assert ledger.projected(cid) == ledger.replayed(cid)
+        assert ledger.states(cid, other) != []
+        records = s.execute(select(GuardianRecord).where(GuardianRecord.controller_id == cid)
+                            .order_by(GuardianRecord.erased_at.is_(None))).scalars().all()
+        assert [(r.subject_id, r.details_encrypted is None, r.contact_index is None, r.erased_at is None)
+                for r in records] == [(None, True, True, False), (other, False, False, True)]
+        assert changes_since(s, cid, before)[1] == {minor}
+        erased = AuditLog(s).events(cid, limit=1)[0]
+        assert (erased.action, erased.target, erased.data) == ("consent.subject_erased", f"subject:{minor}",
+                                                               {"events": 2})
+    with transaction(sessions) as s:  # an erasure run again finds nothing left to erase
+        assert ConsentLedger(s, keyring).erase_subject(cid, minor, actor="test") == 0
+    with sessions() as s:
+        assert ConsentLedger(s, keyring).verify(cid).ok
 
 
 def test_tampering_with_an_event_is_caught(sessions: sessionmaker[Session], keyring: Keyring) -> None:

@@ -16,10 +16,11 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from charter.accounts.services import collection_stopped, ensure_collecting
@@ -498,23 +499,27 @@ class ConsentLedger:
 
     def erase_subject(self, controller_id: str, subject_id: str, *, actor: str) -> int:
         """Turn the subject's events into anonymised tombstones: the clear subject id, the salt, the evidence and
-        the guardian's details go; the commitments, purposes, versions and times (and the chain) stay."""
-        events = self.history(controller_id, subject_id)
-        now = utcnow()
-        for event in events:
-            event.subject_id, event.salt, event.evidence_encrypted, event.erased_at = None, None, None, now
-        guardians = self.session.execute(
-            select(GuardianRecord).where(GuardianRecord.controller_id == controller_id,
-                                         GuardianRecord.subject_id == subject_id)).scalars()
-        for guardian in guardians:
-            guardian.subject_id, guardian.details_encrypted, guardian.erased_at = None, None, now
-            guardian.contact_index = None
-        self.session.execute(delete(ConsentState).where(ConsentState.controller_id == controller_id,
-                                                        ConsentState.subject_id == subject_id))
+        the guardian's details go; the commitments, purposes, versions and times (and the chain) stay.
+
+        Core statements on the tables, no rows loaded: the tombstones are written in one UPDATE, which (where
+        the database returns rows from an UPDATE) also says whether any event had a guardian; a guardian record
+        is written only with its event (`_append`), so without one there are no guardian records to erase."""
+        self.session.flush()  # Core statements follow: nothing of this session may still be pending
+        connection, now = self.session.connection(), utcnow()
+        values = {"cid": controller_id, "sid": subject_id, "now": now}
+        if connection.dialect.update_returning:
+            guardian_ids = connection.execute(_TOMBSTONE_RETURNING, values).scalars().all()
+            events, has_guardian = len(guardian_ids), any(g is not None for g in guardian_ids)
+        else:
+            events, has_guardian = connection.execute(_TOMBSTONE, values).rowcount, True
+        if has_guardian:
+            connection.execute(_ERASE_GUARDIANS, values)
+        connection.execute(_FORGET_STATES, values)
+        _erased_in_session(self.session, controller_id, subject_id, now)
         self.audit.record(controller_id, actor=actor, action="consent.subject_erased",
-                          target=f"subject:{subject_id}", data={"events": len(events)})
+                          target=f"subject:{subject_id}", data={"events": events})
         self.subjects.mark_changed(controller_id, subject_id)
-        return len(events)
+        return events
 
     def current(self, controller_id: str, subject_id: str) -> dict[str, CurrentConsent]:
         return {s.purpose: CurrentConsent(s.status, s.policy_hash) for s in self.states(controller_id, subject_id)}
@@ -626,6 +631,43 @@ def _state_row(controller_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
             "policy_version": row["policy_version"], "policy_hash": row["policy_hash"],
             "record_id": row["record_id"], "seq": row["seq"], "at": row["at"], "valid_until": row["valid_until"],
             "by_guardian": action is EventAction.GUARDIAN_GRANT, "gpc": row["gpc"]}
+
+
+_EVENTS = cast(Table, ConsentEvent.__table__)
+_GUARDIANS = cast(Table, GuardianRecord.__table__)
+_STATES = cast(Table, ConsentState.__table__)
+_TOMBSTONE = update(_EVENTS).where(
+    _EVENTS.c.controller_id == bindparam("cid"), _EVENTS.c.subject_id == bindparam("sid"),
+).values(subject_id=None, salt=None, evidence_encrypted=None, erased_at=bindparam("now"))
+_TOMBSTONE_RETURNING = _TOMBSTONE.returning(_EVENTS.c.guardian_record_id)
+_ERASE_GUARDIANS = update(_GUARDIANS).where(
+    _GUARDIANS.c.controller_id == bindparam("cid"), _GUARDIANS.c.subject_id == bindparam("sid"),
+).values(subject_id=None, details_encrypted=None, erased_at=bindparam("now"), contact_index=None)
+_FORGET_STATES = delete(_STATES).where(
+    _STATES.c.controller_id == bindparam("cid"), _STATES.c.subject_id == bindparam("sid"))
+"""`erase_subject`'s statements, built once (SQLAlchemy then finds their compiled form by a cache key it has
+already computed)."""
+
+_ERASED_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    ConsentEvent: ("subject_id", "salt", "evidence_encrypted"),
+    GuardianRecord: ("subject_id", "details_encrypted", "contact_index")}
+
+
+def _erased_in_session(session: Session, controller_id: str, subject_id: str, now: dt.datetime) -> None:
+    """What the erasure's statements changed, in the objects this session already holds (as the ORM's own
+    UPDATE and DELETE keep them): tombstones and erased guardian records read as such, deleted states leave."""
+    for obj in list(session.identity_map.values()):
+        loaded = instance_dict(obj)
+        if loaded.get("subject_id") != subject_id or loaded.get("controller_id") != controller_id:
+            continue
+        if isinstance(obj, ConsentState):
+            session.expunge(obj)
+            continue
+        erased = _ERASED_FIELDS.get(type(obj))
+        if erased is not None:
+            for name in erased:
+                set_committed_value(obj, name, None)
+            set_committed_value(obj, "erased_at", now)
 
 
 def _columns(event: ConsentEvent) -> dict[str, Any]:

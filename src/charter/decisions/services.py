@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import Table, bindparam, false, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.consent.models import ConsentState
@@ -111,12 +111,22 @@ def forget_subject(session: Session, controller_id: str, subject_id: str) -> int
     """Erasure: the decision log keeps what was decided and the consent record it rested on (the ledger's
     anonymised tombstone), but no longer whom it was about. The person is marked erased first (`erased_at`), so a
     decision made before now and written later is written without them too. Returns the rows cleared."""
-    session.execute(update(Subject).where(Subject.controller_id == controller_id, Subject.id == subject_id)
-                    .values(erased_at=utcnow()).execution_options(synchronize_session=False))
-    cleared = session.execute(update(DecisionRecord).where(
-        DecisionRecord.controller_id == controller_id, DecisionRecord.subject_id == subject_id)
-        .values(subject_id=None).execution_options(synchronize_session=False))
-    return int(cleared.rowcount)  # type: ignore[attr-defined]
+    session.flush()  # Core statements follow: nothing of this session may still be pending
+    connection = session.connection()
+    values = {"cid": controller_id, "sid": subject_id}
+    connection.execute(_MARK_ERASED, {**values, "now": utcnow()})
+    return int(connection.execute(_FORGET_DECISIONS, values).rowcount)
+
+
+_SUBJECTS = cast(Table, Subject.__table__)
+_LOG = cast(Table, DecisionRecord.__table__)
+_MARK_ERASED = update(_SUBJECTS).where(
+    _SUBJECTS.c.controller_id == bindparam("cid"), _SUBJECTS.c.id == bindparam("sid"),
+).values(erased_at=bindparam("now"))
+_FORGET_DECISIONS = update(_LOG).where(
+    _LOG.c.controller_id == bindparam("cid"), _LOG.c.subject_id == bindparam("sid"),
+).values(subject_id=None)
+"""`forget_subject`'s statements: Core, on the tables, built once."""
 
 
 class SqlDecisionSource:

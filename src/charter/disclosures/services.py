@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
@@ -65,7 +66,15 @@ class DisclosureLog:
 
     def recipients_of(self, controller_id: str, subject_id: str) -> list[tuple[str, set[str]]]:
         """Each recipient the person's data went to, with every category it received."""
+        self.session.flush()  # a Core statement follows: disclosures still pending are written first
         merged: dict[str, set[str]] = {}
-        for view in self.of_subject(controller_id, subject_id):
-            merged.setdefault(view.recipient_id, set()).update(view.categories)
+        rows = self.session.connection().execute(_RECIPIENTS, {"cid": controller_id, "sid": subject_id})
+        for recipient_id, categories in rows:
+            merged.setdefault(recipient_id, set()).update(categories)
         return sorted(merged.items())
+
+
+_DISCLOSURES = cast(Table, Disclosure.__table__)
+_RECIPIENTS = select(_DISCLOSURES.c.recipient_id, _DISCLOSURES.c.categories).where(
+    _DISCLOSURES.c.controller_id == bindparam("cid"), _DISCLOSURES.c.subject_id == bindparam("sid"))
+"""`recipients_of`'s query: two columns, no ORM objects, built once."""

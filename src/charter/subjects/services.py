@@ -8,8 +8,9 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import ARRAY, String, bindparam, func, or_, select, text
+from sqlalchemy import ARRAY, String, Table, bindparam, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from charter.accounts.services import ensure_collecting
@@ -28,6 +29,10 @@ _REASON = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _EXISTING_PG = text(
     "SELECT s.id FROM unnest(:ids) AS wanted(id) JOIN subjects s ON s.id = wanted.id WHERE s.controller_id = :cid"
 ).bindparams(bindparam("ids", type_=ARRAY(String)))
+
+_RECORD_CHANGE = insert(cast(Table, SubjectChange.__table__))
+"""One `subject_changes` row per subject (`at` from the column's default), a Core INSERT built once: no ORM object
+to flush."""
 
 CHANGED_SUBJECTS = "charter.changed_subjects"
 """`session.info` key: the (controller, subject) pairs whose decision state this transaction changed."""
@@ -276,9 +281,10 @@ class SubjectDirectory:
         self.session.info.setdefault(CHANGED_SUBJECTS, set()).update((controller_id, s) for s in subject_ids)
         if not persist:  # the caller's own table is the feed other processes follow (the consent ledger's seq)
             return
-        for subject_id in subject_ids:
-            self.session.add(SubjectChange(controller_id=controller_id, subject_id=subject_id))
-        self.session.flush()
+        self.session.flush()  # the session's pending changes are written first, as the ORM flush of these rows did
+        if subject_ids:
+            self.session.connection().execute(_RECORD_CHANGE, [{"controller_id": controller_id, "subject_id": s}
+                                                               for s in subject_ids])
 
     def identities(self, controller_id: str, subject_id: str) -> list[IdentityValue]:
         rows = self.session.execute(
