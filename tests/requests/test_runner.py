@@ -262,6 +262,38 @@ def test_the_access_pass_is_stored_before_anything_is_erased_and_every_task_is_a
             assert AuditLog(session).verify(world.cid).ok
 
 
+def test_a_first_batch_that_only_reads_starts_before_its_claim_commits_and_settles_after(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """The access pass starts while the planning transaction is still open (its reads overlap the rest of it), is
+    settled only once that commits, and is dropped, recording nothing, if it rolls back."""
+    with shop_world(sessions, keyring, tmp_path) as world:
+        with sessions() as session, session.begin():
+            rid = world.service(session).submit(world.cid, kind="access", identity_kind="email",
+                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        code = world.last_code()
+
+        class Undone(Exception):
+            pass
+
+        with pytest.raises(Undone), sessions() as session, session.begin():
+            world.service(session).verify(world.cid, rid, code, actor="t")
+            assert not world.worker.wait_idle(0.3)  # its first batch is under way, waiting for this commit
+            raise Undone
+        assert world.worker.wait_idle(10)  # dropped at the rollback, not left waiting for its lease
+        assert _request(world, rid).status == "received" and _tasks(world, rid) == []
+        with sessions() as session, session.begin():
+            world.service(session).verify(world.cid, rid, code, actor="t")
+            assert not world.worker.wait_idle(0.3)
+            assert _tasks(world, rid) == []  # written, claimed and read from, but not visible before the commit
+        assert world.worker.wait_idle(30)
+        _finish_manual(world)  # the shop keeps one store staff must read
+        tasks = _tasks(world, rid)
+        assert _request(world, rid).status == "completed" and tasks and all(
+            t.status == "done" and t.attempts == 1 for t in tasks)
+        with sessions() as session:
+            assert AuditLog(session).verify(world.cid).ok
+
+
 def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_request(
         sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
     with shop_world(sessions, keyring, tmp_path) as world:

@@ -73,7 +73,11 @@ class ClaimingQueue(Protocol):
         to hand to `start_claimed` once it commits."""
 
     def start_claimed(self, claimed: object) -> None:
-        """After the caller's transaction committed: run what `claimed` returned."""
+        """After the caller's transaction committed: run what `claimed` returned (or, if it started already, let
+        it settle)."""
+
+    def abandon_claimed(self, claimed: object) -> None:
+        """After the caller's transaction rolled back: drop what `claimed` returned, if it started already."""
 
 
 class NullQueue:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 5
+GATE_WAIT = 60.0
+"""Seconds a batch started before its planning transaction ended waits to hear that it committed."""
 _WAITING, _DONE, _FAILED, _RUNNING, _PENDING = "waiting", "done", "failed", "running", "pending"
 _CHANGES = frozenset({Operation.ERASE, Operation.RECTIFY, Operation.DISABLE_LOGIN})
 """External operations that change a store: never in the same batch after a retrieve."""
@@ -128,6 +131,32 @@ class Carried:
     """Task id → its spec, as planning wrote it (in this process); a task not here has its spec read when it runs."""
 
 
+class Gate:
+    """The outcome of the transaction that planned and claimed a batch started before that transaction ended:
+    committed or abandoned (rolled back), whichever is said first; a worker settles the batch only once committed."""
+
+    def __init__(self) -> None:
+        self._decided = threading.Event()
+        self._committed = False
+        self._lock = threading.Lock()
+
+    def commit(self) -> None:
+        self._decide(committed=True)
+
+    def abandon(self) -> None:
+        self._decide(committed=False)
+
+    def _decide(self, *, committed: bool) -> None:
+        with self._lock:
+            if not self._decided.is_set():
+                self._committed = committed
+                self._decided.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True once committed; False when abandoned, or still undecided after `timeout` seconds."""
+        return self._decided.wait(timeout) and self._committed
+
+
 @dataclass
 class Batch:
     """Tasks claimed together, in order."""
@@ -135,6 +164,12 @@ class Batch:
     carried: Carried
     claims: tuple[Claim, ...]
     started: float = field(default_factory=time.monotonic)
+    gate: Gate | None = None
+    """Set when the batch starts before the transaction that claimed it has committed (it only reads)."""
+
+    @property
+    def reads_only(self) -> bool:
+        return all(c.operation is Operation.RETRIEVE for c in self.claims)
 
     def context(self, claim: Claim) -> TaskContext:
         c = self.carried
@@ -198,6 +233,16 @@ class TaskRunner:
     def _execute(self, batch: Batch) -> Batch | None:
         with self.pool.held():
             done = self._run_batch(batch)
+        following: Batch | None = self._settle_once_claimed(batch, done)
+        return following
+
+    def _settle_once_claimed(self, batch: Batch, done: _Executed) -> Batch | None:
+        """Settle, once the claim is committed: a batch started early (its gate set) whose planning transaction
+        rolled back, or said nothing for `GATE_WAIT` seconds, is dropped (its reads changed nothing; tasks
+        committed later are the sweeper's once their lease ends; a settle after the lease is fenced as any is)."""
+        if batch.gate is not None and not batch.gate.wait(GATE_WAIT):
+            log.info("a request's first batch was started before its planning transaction, which did not commit")
+            return None
         following: Batch | None = self._in_transaction(lambda s: self._settle(s, batch, done))
         return following
 
@@ -216,7 +261,7 @@ class TaskRunner:
                 # Keep what the earlier tasks did; this one stays running until its lease ends and is run again.
                 done.crashed = True
                 if done.outcomes:
-                    self._in_transaction(lambda s: self._settle(s, batch, done))
+                    self._settle_once_claimed(batch, done)
                 raise
             done.outcomes.append(outcome)
             if claim.operation is Operation.RETRIEVE and outcome.manual is None and claim.collection:

@@ -421,6 +421,7 @@ class RequestService:
                               claimed=first.count, held=held, identities=identities, params=params)
             claimed = queue.claimed(self.session, request, planned)
             event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
+            event.listen(self.session, "after_rollback", lambda _s: queue.abandon_claimed(claimed), once=True)
             return ids
         self.enqueue_after_commit(ids[:1])
         return ids

@@ -26,7 +26,7 @@ from charter.core.db import utcnow
 from charter.requests.interfaces import FirstClaim, Planned
 from charter.requests.lifecycle import Status
 from charter.requests.models import DataRequest, RequestTask
-from charter.requests.runner import Batch, TaskRunner
+from charter.requests.runner import Batch, Gate, TaskRunner
 from charter.requests.verification import prune_used_assertions
 
 __all__ = ["ACTOR_NAME", "DramatiqQueue", "InProcessWorker", "Sweeper", "make_broker", "stuck_tasks"]
@@ -58,12 +58,29 @@ class InProcessWorker:
         return self.runner.first_claim(operations) if self._workers else None
 
     def claimed(self, session: Session, request: DataRequest, planned: Planned) -> Batch:
-        return self.runner.claimed(session, request, planned)
+        """The first batch, started at once when it only reads (its store reads overlap the rest of the planning
+        transaction; it is settled once that commits), else when the transaction commits (`start_claimed`)."""
+        batch = self.runner.claimed(session, request, planned)
+        if batch.reads_only and self._workers:
+            batch.gate = Gate()
+            self._put(batch)
+        return batch
 
     def start_claimed(self, claimed: object) -> None:
-        """Run a batch `claimed` returned at once, on a worker thread."""
+        """The planning transaction committed: run the batch `claimed` returned, or let it settle if it started."""
         if not isinstance(claimed, Batch):
             raise TypeError("start_claimed takes what claimed returned")
+        if claimed.gate is not None:
+            claimed.gate.commit()
+            return
+        self._put(claimed)
+
+    def abandon_claimed(self, claimed: object) -> None:
+        """The planning transaction rolled back: a batch started early is dropped without a settle."""
+        if isinstance(claimed, Batch) and claimed.gate is not None:
+            claimed.gate.abandon()
+
+    def _put(self, claimed: Batch) -> None:
         with self._idle:
             self._busy += 1
         self._queue.put(claimed)
