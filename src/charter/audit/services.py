@@ -13,7 +13,7 @@ from charter.audit.chain import GENESIS, ChainLink, Verification, event_hash, ve
 from charter.audit.models import AuditEvent
 from charter.core.db import utcnow
 from charter.core.errors import NotFound
-from charter.core.locks import locked_controller
+from charter.core.locks import locked_controller, note_head
 from charter.core.models import Controller
 
 
@@ -91,6 +91,7 @@ class AuditLog:
         self.session.add(event)
         controller.audit_head_seq, controller.audit_head_hash = event.seq, event.hash
         self.session.flush()
+        note_head(self.session, controller)
         return event
 
     def record_many(self, controller_id: str, entries: Sequence[Entry]) -> int:
@@ -109,6 +110,7 @@ class AuditLog:
         self.session.execute(insert(AuditEvent), rows)
         controller.audit_head_seq, controller.audit_head_hash = seq, head
         self.session.flush()
+        note_head(self.session, controller)
         return seq
 
     def _defer(self, controller_id: str, entries: Sequence[Entry]) -> bool:
