@@ -27,6 +27,7 @@ class Entry(NamedTuple):
 
 
 _PENDING = "charter.audit.pending"
+_INSERT = insert(AuditEvent)
 
 
 @contextmanager
@@ -107,7 +108,7 @@ class AuditLog:
                                 target=entry.target, data=entry.data)
             rows.append(values)
             seq, head = values["seq"], values["hash"]
-        self.session.execute(insert(AuditEvent), rows)
+        self.session.execute(_INSERT, rows)
         controller.audit_head_seq, controller.audit_head_hash = seq, head
         self.session.flush()
         note_head(self.session, controller)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import Update, inspect, select, update
+from sqlalchemy import BindParameter, bindparam, inspect, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.util import identity_key
 
@@ -54,11 +54,16 @@ def _needs_sqlite_write_lock(session: Session) -> bool:
     return transaction is None or session.info.get(_SQLITE_LOCKED) is not transaction
 
 
-def _touch(controller_id: str) -> Update:
-    """The no-op UPDATE that takes SQLite's write lock, held until the transaction ends (a savepoint's rollback
-    keeps it): once per transaction is enough."""
-    return (update(Controller).where(Controller.id == controller_id)
-            .values(audit_head_seq=Controller.audit_head_seq).execution_options(synchronize_session=False))
+# Built once: building a statement costs about as much as SQLite running it.
+_ID: BindParameter[str] = bindparam("controller_id")
+# The no-op UPDATE that takes SQLite's write lock, held until the transaction ends (a savepoint's rollback keeps it):
+# once per transaction is enough.
+_TOUCH = (update(Controller).where(Controller.id == _ID).values(audit_head_seq=Controller.audit_head_seq)
+          .execution_options(synchronize_session=False))
+_TOUCH_AND_READ = _TOUCH.returning(Controller).execution_options(populate_existing=True)
+_LOCK = select(Controller.id).where(Controller.id == _ID).with_for_update(key_share=True)
+_LOCK_AND_READ = (select(Controller).where(Controller.id == _ID).with_for_update(key_share=True)
+                  .execution_options(populate_existing=True))
 
 
 def lock_controller(session: Session, controller_id: str) -> bool:
@@ -69,11 +74,9 @@ def lock_controller(session: Session, controller_id: str) -> bool:
     no-op UPDATE first takes SQLite's write lock, and everything read after it stays current until commit.
     """
     if _needs_sqlite_write_lock(session):
-        session.execute(_touch(controller_id))
+        session.execute(_TOUCH, {"controller_id": controller_id})
         session.info[_SQLITE_LOCKED] = session.get_transaction()
-    found = session.execute(select(Controller.id).where(Controller.id == controller_id)
-                            .with_for_update(key_share=True))
-    return found.scalar_one_or_none() is not None
+    return session.execute(_LOCK, {"controller_id": controller_id}).scalar_one_or_none() is not None
 
 
 def locked_controller(session: Session, controller_id: str) -> Controller | None:
@@ -88,14 +91,11 @@ def locked_controller(session: Session, controller_id: str) -> Controller | None
     held = _still_fresh(session, controller_id)
     if held is not None:
         return held
-    if _needs_sqlite_write_lock(session):
-        controller = session.execute(_touch(controller_id).returning(Controller),
-                                     execution_options={"populate_existing": True}).scalar_one_or_none()
+    sqlite = _needs_sqlite_write_lock(session)
+    controller = session.execute(_TOUCH_AND_READ if sqlite else _LOCK_AND_READ,
+                                 {"controller_id": controller_id}).scalar_one_or_none()
+    if sqlite:
         session.info[_SQLITE_LOCKED] = session.get_transaction()
-    else:
-        controller = session.execute(select(Controller).where(Controller.id == controller_id)
-                                     .with_for_update(key_share=True)
-                                     .execution_options(populate_existing=True)).scalar_one_or_none()
     if controller is not None:
         note_head(session, controller)
     return controller
