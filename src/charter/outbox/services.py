@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Table, bindparam, delete, event, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring, KeyringError
@@ -37,14 +38,16 @@ from charter.subjects.services import REENCRYPTORS, SubjectDirectory
 
 SENDER_ACTOR = "outbox-sender"
 _PUSH_MAX = 512
-# Enqueueing is on every request's path: its statements are built once, on the table (the row goes in with a Core
-# INSERT: no caller needs the ORM object, `Queued.message` reads it when asked), which costs a third of an ORM
-# statement built for each message. Only this module adds messages, and it writes them at once, so the Core SELECT
-# (no autoflush) misses nothing.
+# Enqueueing is on every request's path: its statements are built once, on the tables, which costs a third of an ORM
+# statement built for each message. The row goes in with a Core INSERT: no caller needs the ORM object
+# (`Queued.message` reads it when asked). Core statements do not autoflush, and need not: messages are only added
+# here, at once, and a controller is flushed when it is created (its first audit event).
 _MESSAGES = cast(Table, OutboxMessage.__table__)
 _INSERT = insert(_MESSAGES)
 _BY_KEY = select(_MESSAGES.c.id, _MESSAGES.c.fingerprint).where(
     _MESSAGES.c.controller_id == bindparam("controller_id"), _MESSAGES.c.idempotency_key == bindparam("key"))
+_CONTROLLERS = cast(Table, Controller.__table__)
+_CONTROLLER_NAME = select(_CONTROLLERS.c.name).where(_CONTROLLERS.c.id == bindparam("controller_id"))
 
 
 def recipient_context(controller_id: str) -> str:
@@ -178,6 +181,16 @@ class Outbox:
         policy = policy_in_force(self.session, controller_id)
         return contact_text(policy, first=1) if policy is not None else None
 
+    def _controller_name(self, controller_id: str) -> str:
+        """The row this transaction holds (the settle locked it), else only its name: the audit lock reads the
+        whole row anyway, under the lock, when the event is written."""
+        held = self.session.identity_map.get(identity_key(Controller, controller_id))
+        name = held.name if isinstance(held, Controller) else self.session.execute(
+            _CONTROLLER_NAME, {"controller_id": controller_id}).scalar_one_or_none()
+        if name is None:
+            raise NotFound(f"no controller {controller_id!r}")
+        return name
+
     def _index(self, controller_id: str, channel: Channel, address: str) -> str:
         return self.keyring.blind_index(f"{controller_id}:outbox:{channel.value}", address)
 
@@ -193,9 +206,7 @@ class Outbox:
         already used is a `Conflict`).
         """
         ch, lang = parse_channel(channel), parse_language(language)
-        controller = self.session.get(Controller, controller_id)
-        if controller is None:
-            raise NotFound(f"no controller {controller_id!r}")
+        controller_name = self._controller_name(controller_id)
         if subject_id is not None:
             SubjectDirectory(self.session, self.keyring).get(controller_id, subject_id)
         address = self._address(ch, to, subject_id)
@@ -213,7 +224,7 @@ class Outbox:
                                    field="idempotency_key", fix="Use a new key for a new message.")
                 return Queued(existing_id, created=False, session=self.session)
         contact = self._contact(controller_id)
-        rendered = render(template, lang, {**params, "controller_name": controller.name,
+        rendered = render(template, lang, {**params, "controller_name": controller_name,
                                            "controller_contact": contact.get(lang) if contact else ""},
                           marketing=marketing)
         message_id = self._store(controller_id, channel=ch, address=address, index=index, lang=lang,
