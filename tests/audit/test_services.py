@@ -17,6 +17,7 @@ from charter.consent.services import ConsentLedger
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.locks import locked_controller
+from charter.core.models import Controller
 from charter.decisions.services import load_terms
 from charter.migrations import upgrade
 from charter.policy.services import PolicyStore
@@ -109,10 +110,6 @@ def test_chains_are_per_controller(sessions: sessionmaker[Session]) -> None:
 
 def test_concurrent_writers_never_fork_the_chain(sessions: sessionmaker[Session]) -> None:
     """Eight writers, each reading the controller first (as a page's sign-in check does), then appending."""
-    import threading  # noqa: PLC0415
-
-    from charter.core.models import Controller  # noqa: PLC0415
-
     cid = _chain(sessions, 0)
     errors: list[BaseException] = []
 
@@ -301,3 +298,22 @@ def test_a_head_read_back_from_an_older_snapshot_is_not_trusted(mariadb_sessions
 
 def _seqs_in(session: Session, cid: str) -> list[int]:
     return list(session.execute(select(AuditEvent.seq).where(AuditEvent.controller_id == cid)).scalars())
+
+
+def test_the_row_read_under_the_lock_is_not_kept_past_its_transaction(sessions: sessionmaker[Session]) -> None:
+    """A session's next transaction reads the controller again (another may have renamed it or stopped its
+    collection meanwhile), not the row the last append held."""
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+    with sessions() as s:
+        with s.begin():
+            AuditLog(s).record(cid, actor="test", action="thing.done", target="thing:1")
+        with sessions() as other, other.begin():
+            other.execute(update(Controller).where(Controller.id == cid).values(name="Renamed"))
+            AuditLog(other).record(cid, actor="other", action="thing.done", target="thing:2")
+        with s.begin():
+            controller = s.get(Controller, cid)
+            assert controller is not None and (controller.name, controller.audit_head_seq) == ("Renamed", 3)
+            AuditLog(s).record(cid, actor="test", action="thing.done", target="thing:3")
+    assert _actions(sessions, cid)[1:] == ["thing:1", "thing:2", "thing:3"]
+    assert _verify(sessions, cid)[0]

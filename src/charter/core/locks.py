@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, bindparam, inspect, select, update
+from sqlalchemy import BindParameter, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.util import identity_key
 
@@ -120,3 +120,13 @@ def _still_fresh(session: Session, controller_id: str) -> Controller | None:
             _HEAD & inspect(held).unloaded:
         return None
     return held if (held.audit_head_seq, held.audit_head_hash) == (known.seq, known.hash) else None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """Let go of the rows remembered under a transaction (or savepoint) that ended: nothing they say is known to
+    hold any more, and a later transaction of the session must read the row again, not find this one."""
+    fresh: dict[str, _Fresh] | None = session.info.get(_FRESH)
+    if fresh:
+        for controller_id in [c for c, known in fresh.items() if known.transaction is transaction]:
+            del fresh[controller_id]
