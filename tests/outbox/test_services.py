@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+import yaml
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
@@ -11,12 +12,14 @@ from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.db import make_engine, session_factory
 from charter.core.errors import CharterError, Conflict, NotFound
+from charter.core.models import Controller
 from charter.migrations import upgrade
 from charter.outbox import Channel, Outbox, OutboxMessage, Status, WebhookEndpoints
 from charter.outbox.models import WebhookEndpoint
 from charter.outbox.services import reencrypt_outbox
+from charter.policy.services import PolicyStore
 from charter.subjects.services import SubjectDirectory
-from tests.factories import make_controller, publish_policy
+from tests.factories import make_controller, policy_text, publish_policy
 
 CODE = {"code": "042917", "expires_minutes": 10}
 
@@ -211,3 +214,55 @@ def test_every_message_says_whom_to_contact_from_the_policy_in_force(sessions: s
         assert "联系方式：投诉邮箱：privacy@acme.example" in outbox.content(zh).text
         assert "Contact: Complaints: privacy@acme.example" in outbox.content(en).text
         assert "privacy@acme.example" in outbox.content(en).html
+
+
+def _footer_contact(sessions: sessionmaker[Session], keyring: Keyring, cid: str) -> str:
+    with sessions() as s, s.begin():
+        outbox = Outbox(s, keyring)
+        message = outbox.enqueue(cid, channel="email", to="wang@example.com", template="request_received",
+                                 params={"reference": "R-1", "request_type": "access"}, language="en",
+                                 actor="test").message
+        return outbox.content(message).text.rsplit("Contact: ", 1)[1].split(" · ")[0]
+
+
+def test_a_newly_published_policy_gives_the_next_message_its_contact(sessions: sessionmaker[Session],
+                                                                     keyring: Keyring) -> None:
+    """The policy in force is looked up for every message: one published since (and in force) is used at once, one
+    that takes effect later is not yet."""
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+    publish_policy(sessions, cid)
+    assert _footer_contact(sessions, keyring, cid) == "Complaints: privacy@acme.example"
+
+    def publish(version: str, effective: str, address: str) -> None:
+        doc = yaml.safe_load(policy_text(cid, version, effective=effective))
+        doc["controller"]["contacts"][0]["value"] = address
+        with sessions() as s, s.begin():
+            PolicyStore(s).publish(cid, yaml.safe_dump(doc, allow_unicode=True), source="test", actor="test")
+
+    publish("2.0", "2099-01-01", "later@acme.example")
+    assert _footer_contact(sessions, keyring, cid) == "Complaints: privacy@acme.example"
+    publish("1.1", "2024-06-01", "dpo@acme.example")
+    assert _footer_contact(sessions, keyring, cid) == "Complaints: dpo@acme.example"
+
+
+def test_a_message_for_an_unknown_controller_is_refused(sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin(), pytest.raises(NotFound, match="no controller"):
+        _enqueue(Outbox(s, keyring), "nobody-here")
+    with sessions() as s:
+        assert s.execute(select(func.count()).select_from(OutboxMessage)
+                         .where(OutboxMessage.controller_id == "nobody-here")).scalar_one() == 0
+
+
+def test_a_message_carries_the_controller_name_held_by_the_transaction_or_stored(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s, "Old Name")
+    with sessions() as s, s.begin():
+        s.execute(update(Controller).where(Controller.id == cid).values(name="超润"))
+        outbox = Outbox(s, keyring)
+        assert outbox.content(_enqueue(outbox, cid)).subject == "超润身份验证码"  # read from the table
+        controller = s.get(Controller, cid)
+        assert controller is not None
+        controller.name = "Lubpur"
+        assert outbox.content(_enqueue(outbox, cid)).subject == "Lubpur身份验证码"  # the row this session holds

@@ -13,7 +13,7 @@ from charter.audit.chain import GENESIS, ChainLink, Verification, event_hash, ve
 from charter.audit.models import AuditEvent
 from charter.core.db import utcnow
 from charter.core.errors import NotFound
-from charter.core.locks import locked_controller
+from charter.core.locks import locked_controller, note_head
 from charter.core.models import Controller
 
 
@@ -27,6 +27,7 @@ class Entry(NamedTuple):
 
 
 _PENDING = "charter.audit.pending"
+_INSERT = insert(AuditEvent)
 
 
 @contextmanager
@@ -91,6 +92,7 @@ class AuditLog:
         self.session.add(event)
         controller.audit_head_seq, controller.audit_head_hash = event.seq, event.hash
         self.session.flush()
+        note_head(self.session, controller)
         return event
 
     def record_many(self, controller_id: str, entries: Sequence[Entry]) -> int:
@@ -106,9 +108,10 @@ class AuditLog:
                                 target=entry.target, data=entry.data)
             rows.append(values)
             seq, head = values["seq"], values["hash"]
-        self.session.execute(insert(AuditEvent), rows)
+        self.session.execute(_INSERT, rows)
         controller.audit_head_seq, controller.audit_head_hash = seq, head
         self.session.flush()
+        note_head(self.session, controller)
         return seq
 
     def _defer(self, controller_id: str, entries: Sequence[Entry]) -> bool:

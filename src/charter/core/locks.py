@@ -8,26 +8,62 @@ asked for the lock waited for each other: a deadlock.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from typing import NamedTuple
+
+from sqlalchemy import BindParameter, bindparam, event, inspect, select, update
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.util import identity_key
 
 from charter.core.models import Controller
 
 _SQLITE_LOCKED = "charter.sqlite_write_lock"
+_FRESH = "charter.controller_fresh"
+_HEAD = frozenset({"audit_head_seq", "audit_head_hash"})
 
 
-def _sqlite_write_lock(session: Session, controller_id: str) -> None:
-    """SQLite: a no-op UPDATE takes the database's write lock, held until the transaction ends (a savepoint's
-    rollback keeps it), so once per transaction is enough."""
+class _Fresh(NamedTuple):
+    """The controller row a transaction read under its lock, and the audit head it read or wrote itself since.
+    Holding the row keeps it in the session's identity map (which holds rows weakly) for the rest of the
+    transaction: what reads it later (the outbox, for the controller's name) finds it without a statement."""
+
+    transaction: SessionTransaction
+    controller: Controller
+    seq: int
+    hash: str
+
+
+def _innermost(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _holds(session: Session, transaction: SessionTransaction) -> bool:
+    """`transaction` is the session's innermost transaction or encloses it, so what it locked is still locked: a
+    savepoint rolled back releases the row locks taken in it, and one that ended either way is out of the chain."""
+    current = _innermost(session)
+    while current is not None:
+        if current is transaction:
+            return True
+        current = current.parent
+    return False
+
+
+def _needs_sqlite_write_lock(session: Session) -> bool:
     if session.get_bind().dialect.name != "sqlite":
-        return
+        return False
     transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_SQLITE_LOCKED) is transaction:
-        return
-    session.execute(update(Controller).where(Controller.id == controller_id)
-                    .values(audit_head_seq=Controller.audit_head_seq)
-                    .execution_options(synchronize_session=False))
-    session.info[_SQLITE_LOCKED] = session.get_transaction()
+    return transaction is None or session.info.get(_SQLITE_LOCKED) is not transaction
+
+
+# Built once: building a statement costs about as much as SQLite running it.
+_ID: BindParameter[str] = bindparam("controller_id")
+# The no-op UPDATE that takes SQLite's write lock, held until the transaction ends (a savepoint's rollback keeps it):
+# once per transaction is enough.
+_TOUCH = (update(Controller).where(Controller.id == _ID).values(audit_head_seq=Controller.audit_head_seq)
+          .execution_options(synchronize_session=False))
+_TOUCH_AND_READ = _TOUCH.returning(Controller).execution_options(populate_existing=True)
+_LOCK = select(Controller.id).where(Controller.id == _ID).with_for_update(key_share=True)
+_LOCK_AND_READ = (select(Controller).where(Controller.id == _ID).with_for_update(key_share=True)
+                  .execution_options(populate_existing=True))
 
 
 def lock_controller(session: Session, controller_id: str) -> bool:
@@ -37,17 +73,60 @@ def lock_controller(session: Session, controller_id: str) -> bool:
     and starts its transactions lazily, so a read there may see a chain head another writer is about to move: a
     no-op UPDATE first takes SQLite's write lock, and everything read after it stays current until commit.
     """
-    _sqlite_write_lock(session, controller_id)
-    found = session.execute(select(Controller.id).where(Controller.id == controller_id)
-                            .with_for_update(key_share=True))
-    return found.scalar_one_or_none() is not None
+    if _needs_sqlite_write_lock(session):
+        session.execute(_TOUCH, {"controller_id": controller_id})
+        session.info[_SQLITE_LOCKED] = session.get_transaction()
+    return session.execute(_LOCK, {"controller_id": controller_id}).scalar_one_or_none() is not None
 
 
 def locked_controller(session: Session, controller_id: str) -> Controller | None:
-    """`lock_controller` and the row itself, read fresh under the lock, in one statement where rows are locked.
+    """`lock_controller` and the row itself, read fresh under the lock, in one statement where rows are locked
+    (SQLite: the no-op UPDATE returns it, the first time in a transaction).
 
     populate_existing: a Controller loaded earlier in the session (a page's sign-in check) would otherwise be
-    handed back as it was, with a stale chain head."""
-    _sqlite_write_lock(session, controller_id)
-    return session.execute(select(Controller).where(Controller.id == controller_id).with_for_update(key_share=True)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    handed back as it was, with a stale chain head. Asked again in a transaction that still holds the lock, the
+    row read then is handed back without a statement, unless its audit head is no longer the one read or written
+    under the lock (`note_head`): another chain writer moved it (the consent ledger's bulk path expires the row),
+    or a savepoint that moved it was rolled back."""
+    held = _still_fresh(session, controller_id)
+    if held is not None:
+        return held
+    sqlite = _needs_sqlite_write_lock(session)
+    controller = session.execute(_TOUCH_AND_READ if sqlite else _LOCK_AND_READ,
+                                 {"controller_id": controller_id}).scalar_one_or_none()
+    if sqlite:
+        session.info[_SQLITE_LOCKED] = session.get_transaction()
+    if controller is not None:
+        note_head(session, controller)
+    return controller
+
+
+def note_head(session: Session, controller: Controller) -> None:
+    """Remember the controller's audit head as read under its lock, or as this transaction just moved it through
+    the ORM (`charter.audit.services.AuditLog`), for `locked_controller` to trust while the lock is held."""
+    transaction = _innermost(session)
+    if transaction is not None:
+        fresh: dict[str, _Fresh] = session.info.setdefault(_FRESH, {})
+        fresh[controller.id] = _Fresh(transaction, controller, controller.audit_head_seq,
+                                      controller.audit_head_hash)
+
+
+def _still_fresh(session: Session, controller_id: str) -> Controller | None:
+    known: _Fresh | None = session.info.get(_FRESH, {}).get(controller_id)
+    if known is None or not _holds(session, known.transaction):
+        return None
+    held = known.controller
+    if session.identity_map.get(identity_key(Controller, controller_id)) is not held or \
+            _HEAD & inspect(held).unloaded:
+        return None
+    return held if (held.audit_head_seq, held.audit_head_hash) == (known.seq, known.hash) else None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """Let go of the rows remembered under a transaction (or savepoint) that ended: nothing they say is known to
+    hold any more, and a later transaction of the session must read the row again, not find this one."""
+    fresh: dict[str, _Fresh] | None = session.info.get(_FRESH)
+    if fresh:
+        for controller_id in [c for c, known in fresh.items() if known.transaction is transaction]:
+            del fresh[controller_id]

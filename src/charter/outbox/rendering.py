@@ -11,6 +11,7 @@ the HTML part and without it for the subject and plain text. Pure: no database, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound, UndefinedError
 
 from charter.core.errors import CharterError
 from charter.core.i18n import Lang, Text
@@ -129,10 +130,11 @@ def _localise(value: Any, lang: Lang) -> Any:
 
 
 def _environment(*, autoescape: bool) -> Environment:
-    # The subject and plain-text parts are not HTML; only the HTML environment escapes.
+    # The subject and plain-text parts are not HTML; only the HTML environment escapes. The templates ship with the
+    # package: no need to look at their files again (auto_reload) each time one is used.
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined,
                       autoescape=autoescape,  # noqa: S701
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["longdate"] = _longdate
     return env
 
@@ -140,11 +142,23 @@ def _environment(*, autoescape: bool) -> Environment:
 def _longdate(value: dt.date | str, lang: str) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
+    return _long_date(value, lang)
+
+
+@functools.lru_cache(maxsize=1024)
+def _long_date(value: dt.date, lang: str) -> str:
+    """Babel's formatting costs more than the rest of a message: the same few dates come up again and again."""
     return str(format_date(value, format="long", locale=_BABEL_LOCALE[Lang.parse(lang)]))
 
 
 _TEXT_ENV = _environment(autoescape=False)
 _HTML_ENV = _environment(autoescape=True)
+_UI_IN: dict[Lang, dict[str, str]] = {lang: {k: v.get(lang) for k, v in UI.items()} for lang in Lang}
+
+
+def _subject(template: Template, context: dict[str, Any]) -> str:
+    """Only the template's subject block: the layout around it adds nothing but whitespace, folded away here."""
+    return " ".join("".join(template.blocks["subject"](template.new_context(context))).split())
 
 
 def _tidy_text(text: str) -> str:
@@ -184,12 +198,13 @@ def render(template_id: str, language: Lang | str, params: Mapping[str, object],
         marketing.validate()
     context: dict[str, Any] = dict.fromkeys(spec.optional) | {"controller_contact": ""}
     context |= _localise(dict(params), lang)
-    context |= {"lang": lang.value, "marketing": marketing, "ui": {k: v.get(lang) for k, v in UI.items()},
+    context |= {"lang": lang.value, "marketing": marketing, "ui": _UI_IN[lang],
                 "pixel": marketing.pixel if marketing else None}
     name = f"{lang.value}/{template_id}.jinja"
     try:
-        subject = " ".join(_TEXT_ENV.get_template(name).render(context, part="subject").split())
-        text = _tidy_text(_TEXT_ENV.get_template(name).render(context, part="text"))
+        plain = _TEXT_ENV.get_template(name)
+        subject = _subject(plain, context)
+        text = _tidy_text(plain.render(context, part="text"))
         html = _HTML_ENV.get_template(name).render(context, part="html").strip() + "\n"
     except UndefinedError as exc:
         raise CharterError(f"template {template_id!r} ({lang.value}) could not be filled: {exc.message}",
