@@ -43,8 +43,26 @@ _IN_FORCE = (select(_VERSIONS.id, _VERSIONS.content_hash)
              .order_by(_VERSIONS.effective.desc(), _VERSIONS.id.desc()).limit(1))
 
 
+_MEMO = "charter.policy_in_force"
+"""session.info: the transaction that looked, and what it found per controller (publishing forgets it)."""
+
+
 def policy_in_force(session: Session, controller_id: str) -> PolicyVersion | None:
-    """The policy in force today, or None; parsed once per content hash (published versions never change)."""
+    """The policy in force today, or None; parsed once per content hash (published versions never change), and
+    looked up once per transaction (a request's submission and its messages' footers ask several times)."""
+    transaction = session.get_transaction()
+    memo: tuple[object, dict[str, PolicyVersion | None]] | None = session.info.get(_MEMO)
+    if transaction is not None and memo is not None and memo[0] is transaction and controller_id in memo[1]:
+        return memo[1][controller_id]
+    policy = _look_up(session, controller_id)
+    if transaction is not None:
+        if memo is None or memo[0] is not transaction:
+            memo = session.info[_MEMO] = (transaction, {})
+        memo[1][controller_id] = policy
+    return policy
+
+
+def _look_up(session: Session, controller_id: str) -> PolicyVersion | None:
     found = session.execute(_IN_FORCE, {"controller_id": controller_id,
                                         "day": dt.datetime.now(dt.UTC).date()}).first()
     if found is None:
@@ -78,6 +96,7 @@ class PolicyStore(VersionedDocuments[PolicyVersionRecord]):
 
     def publish(self, controller_id: str, text: str, *, source: str, actor: str) -> Published[PolicyVersionRecord]:
         ControllerService(self.session).get(controller_id)
+        self.session.info.pop(_MEMO, None)  # what this transaction found in force may change now
         policy = validate_source(text, source).policy
         if policy.controller.id != controller_id:
             raise CharterError(
