@@ -91,4 +91,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except CharterError as exc:  # raised before a command could answer it itself (its settings, say)
+        raise SystemExit(fail(exc).exit_code) from None

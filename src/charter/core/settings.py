@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from charter.core.errors import CharterError
+
+_OWN_DATABASES = ("sqlite", "postgresql")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHARTER_", extra="ignore")
 
     database_url: str = "sqlite:///./charter.db"
+    """Charter's own records: SQLite or PostgreSQL (MariaDB and MySQL are for the host's datasets only)."""
     keyring_file: Path = Path("./charter-keys.json")
     keyring: str | None = None
     """The keyring as JSON, for deployments that keep secrets in the environment instead of a file."""
@@ -47,5 +53,27 @@ class Settings(BaseSettings):
     sweep_interval: float = 5.0
 
 
+    @field_validator("database_url")
+    @classmethod
+    def _own_database(cls, url: str) -> str:
+        kind = url.split(":", 1)[0].split("+", 1)[0].lower()
+        if kind not in _OWN_DATABASES:
+            raise ValueError(
+                f"it names a {kind!r} database, but Charter keeps its own records only in SQLite or PostgreSQL "
+                "(MariaDB and MySQL serve the host's datasets in a data map, not Charter's own database)")
+        return url
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings, or a `CharterError` naming the variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "CHARTER_" + str(first["loc"][0]).upper() if first["loc"] else "CHARTER_…"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise CharterError(f"{name} is not usable: {reason}", field=name,
+                           fix=_FIXES.get(name, f"Set {name} as the configuration table in README.md says.")) from None
+
+
+_FIXES = {"CHARTER_DATABASE_URL": "Use sqlite:///./charter.db (the default) or postgresql://user@host/dbname."}
