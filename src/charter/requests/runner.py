@@ -126,9 +126,9 @@ class Carried:
     parsed: Mapping[int, TaskSpec] = field(default_factory=dict)
     """Task id → its store task already parsed (from planning, in this process); others are parsed from the spec."""
     specs: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    """Task id → its spec, as planning wrote it (in this process); a task not here has its spec read when it runs."""
     may_hold: bool = True
     """False while the request is known to have no held item (none planned, none recorded by this run)."""
-    """Task id → its spec, as planning wrote it (in this process); a task not here has its spec read when it runs."""
 
 
 class Gate:

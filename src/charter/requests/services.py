@@ -67,8 +67,6 @@ def note_context(controller_id: str) -> str:
     return f"requests.note:{controller_id}"
 
 
-_TASKS = TASKS
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -436,13 +434,13 @@ class RequestService:
                  "operation": d.operation.value, "collection": d.collection, "spec": d.spec, "status": "pending",
                  "attempts": 0, "enqueued_at": now, "lease_until": None, "started_at": None}
                 for i, d in enumerate(drafts)]
-        for row in rows[:first.count if first is not None else 0]:
-            assert first is not None  # noqa: S101 - only then are there rows to claim
-            row.update(status="running", attempts=1, lease_until=first.lease_until, started_at=first.now)
-        statement = insert(_TASKS)  # Core: the ORM's bulk INSERT splits rows by which values are None
+        if first is not None:
+            for row in rows[:first.count]:
+                row.update(status="running", attempts=1, lease_until=first.lease_until, started_at=first.now)
+        statement = insert(TASKS)  # Core: the ORM's bulk INSERT splits rows by which values are None
         if self.session.get_bind().dialect.insert_executemany_returning:
             # Not `sort_by_parameter_order`: without a sentinel column SQLite would get one INSERT per row.
-            returned = self.session.execute(statement.returning(_TASKS.c.position, _TASKS.c.id), rows)
+            returned = self.session.execute(statement.returning(TASKS.c.position, TASKS.c.id), rows)
             return [int(row[1]) for row in sorted(returned, key=lambda row: int(row[0]))]
         self.session.execute(statement, rows)
         return list(self.session.execute(select(RequestTask.id).where(RequestTask.request_id == request.id)
