@@ -82,3 +82,13 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     finally:
         context.close()
+
+
+def reload_until(page: Any, selector: str, tries: int = 120) -> None:
+    """Reload a Playwright page until `selector` shows: Charter's request worker runs in the background."""
+    for _ in range(tries):
+        if page.locator(selector).count():
+            return
+        time.sleep(0.25)
+        page.reload()
+    raise AssertionError(f"{selector} never appeared on {page.url}")

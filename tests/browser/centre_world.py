@@ -120,13 +120,3 @@ def staff_signs_in(page: Any, live: Live, account: StaffAccount) -> None:
     page.fill("input[name=code]", pyotp.TOTP(account.totp_secret).now())
     page.click("main button[type=submit]")
     page.wait_for_url("**/admin")
-
-
-def until(page: Any, selector: str, tries: int = 60) -> None:
-    """Reload until `selector` shows: the request worker runs in the background."""
-    for _ in range(tries):
-        if page.locator(selector).count():
-            return
-        time.sleep(0.25)
-        page.reload()
-    raise AssertionError(f"{selector} never appeared")

@@ -30,9 +30,9 @@ from charter.requests.automated import AutomatedDecisions
 from charter.sdk import Client
 from charter.subjects.age import add_years
 from charter.subjects.services import SubjectDirectory
-from tests.browser.centre_world import Live, person_signs_in, serve_live, staff_signs_in, until, world
+from tests.browser.centre_world import Live, person_signs_in, serve_live, staff_signs_in, world
 from tests.factories import make_staff
-from tests.live import ARTIFACTS
+from tests.live import ARTIFACTS, reload_until
 from tests.requests.world import ANN_EMAIL
 
 pytestmark = pytest.mark.browser
@@ -88,7 +88,7 @@ def test_an_appeal_is_reviewed_in_the_console_and_answered_in_the_centre(
         person.click("nav.menu >> text=Your requests")
         person.click("#decisions button[type=submit]")
         person.wait_for_url("**/requests?sent=explanation")
-        until(person, "textarea[name=statement]")
+        reload_until(person, "textarea[name=statement]")
         quiet(live.mail)
         person.fill("textarea[name=statement]", "I ordered twice last year.")
         person.click("tr[data-kind=explanation] button[type=submit]")

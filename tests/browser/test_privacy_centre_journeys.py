@@ -25,11 +25,10 @@ from tests.browser.centre_world import (
     serve_live,
     settle,
     staff_signs_in,
-    until,
     world,
 )
 from tests.factories import make_staff
-from tests.live import ARTIFACTS
+from tests.live import ARTIFACTS, reload_until
 from tests.requests.world import ANN_EMAIL, policy_with_recipient
 
 pytestmark = pytest.mark.browser
@@ -53,7 +52,7 @@ def test_sign_in_by_code_see_held_data_download_withdraw_delete(
     page.click("nav.menu >> text=Your requests")
     page.click("#ask-access button")
     page.wait_for_url("**/requests?sent=access")
-    until(page, "text=Download my data")
+    reload_until(page, "text=Download my data")
     with page.expect_download() as download:
         page.click("text=Download my data")
     saved = ARTIFACTS / "center-my-data.zip"
@@ -72,7 +71,7 @@ def test_sign_in_by_code_see_held_data_download_withdraw_delete(
     page.click("nav.menu >> text=Your requests")
     page.click("#ask-erasure button")
     page.wait_for_url("**/requests?sent=erasure")
-    until(page, "tr[data-kind=erasure][data-status^=completed]")
+    reload_until(page, "tr[data-kind=erasure][data-status^=completed]")
     page.screenshot(path=str(ARTIFACTS / "center-deleted.png"), full_page=True)
 
 

@@ -34,6 +34,14 @@ def _request(world: World, rid: str) -> DataRequest:
         return found
 
 
+def _rename_street(world: World, old: str, new: str) -> None:
+    """Make the data map name a column the shop's table no longer has (or has again)."""
+    engine = create_engine(world.shop_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE addresses RENAME COLUMN {old} TO {new}"))
+    engine.dispose()
+
+
 def _finish_manual(world: World) -> None:
     with world.sessions() as session, session.begin():
         desk = StaffDesk(session, world.keyring, queue=world.worker)
@@ -160,10 +168,7 @@ def test_rectification_is_propagated_to_every_store_and_recipient(sessions: sess
 def test_a_map_naming_a_missing_column_fails_the_request_with_a_clear_error(
         sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
     with shop_world(sessions, keyring, tmp_path) as world:
-        engine = create_engine(world.shop_url)
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE addresses RENAME COLUMN street TO street_line"))
-        engine.dispose()
+        _rename_street(world, "street", "street_line")
         rid, _ = world.submit_verified("erasure")
         request = _request(world, rid)
         assert request.status == "failed"
@@ -297,9 +302,7 @@ def test_a_first_batch_that_only_reads_starts_before_its_claim_commits_and_settl
 def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_request(
         sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
     with shop_world(sessions, keyring, tmp_path) as world:
-        engine = create_engine(world.shop_url)
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE addresses RENAME COLUMN street TO street_line"))
+        _rename_street(world, "street", "street_line")
         rid, _ = world.submit_verified("erasure")
         tasks = _tasks(world, rid)
         failed = next(t for t in tasks if t.status == "failed")
@@ -307,9 +310,7 @@ def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_reques
         after = [t for t in tasks if t.position > failed.position]
         assert after and all(t.status == "pending" and t.attempts == 0 and t.started_at is None for t in after)
         assert all(t.status in ("done", "waiting") for t in tasks if t.position < failed.position)
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE addresses RENAME COLUMN street_line TO street"))
-        engine.dispose()
+        _rename_street(world, "street_line", "street")
         with sessions() as session, session.begin():
             StaffDesk(session, keyring, queue=world.worker).retry(world.cid, rid, actor="staff")
         assert world.worker.wait_idle()

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -332,10 +332,10 @@ class TaskRunner:
                carried: Carried) -> Batch | None:
         now = utcnow()
         ids = [t.id for t in tasks]
-        claim = (update(_TASKS).where(_TASKS.c.id.in_(ids), _claimable_sql(now))
-                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=_TASKS.c.attempts + 1,
+        claim = (update(TASKS).where(TASKS.c.id.in_(ids), _claimable_sql(now))
+                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=TASKS.c.attempts + 1,
                          started_at=now))
-        claimed_columns = (_TASKS.c.id, _TASKS.c.attempts, _TASKS.c.spec)
+        claimed_columns = (TASKS.c.id, TASKS.c.attempts, TASKS.c.spec)
         if session.get_bind().dialect.update_returning:
             claimed = {row[0]: row for row in session.execute(claim.returning(*claimed_columns))}
             if len(claimed) != len(ids):
@@ -344,7 +344,7 @@ class TaskRunner:
             if session.execute(claim).rowcount != len(ids):  # type: ignore[attr-defined]
                 raise _Contended
             claimed = {row[0]: row for row in session.execute(select(*claimed_columns)
-                                                              .where(_TASKS.c.id.in_(ids)))}
+                                                              .where(TASKS.c.id.in_(ids)))}
         attempts = {task_id: row[1] for task_id, row in claimed.items()}
         claims: list[Claim] = []
         for task in tasks:
@@ -456,7 +456,7 @@ class TaskRunner:
             spec = session.execute(select(RequestTask.spec).where(RequestTask.id == task.id)).scalar_one()
         record = INTERNAL[Operation(task.operation)](session, self.keyring, request, spec)
         ran = task._replace(attempts=task.attempts + 1)
-        session.execute(update(_TASKS).where(_TASKS.c.id == task.id).values(
+        session.execute(update(TASKS).where(TASKS.c.id == task.id).values(
             attempts=ran.attempts, started_at=now, finished_at=utcnow(), lease_until=None, record=record,
             status=_DONE))
         AuditLog(session).record_many(request.controller_id, [_task_done(request, ran, record)])
@@ -491,9 +491,9 @@ class TaskRunner:
 
     def _fail(self, session: Session, request: DataRequest, task: _TaskRow, exc: CharterError) -> None:
         code = exc.code if isinstance(exc, ConnectorError | CharterError) else "error"
-        session.execute(update(RequestTask).where(RequestTask.id == task.id).values(
+        session.execute(update(TASKS).where(TASKS.c.id == task.id).values(
             status=_FAILED, error_code=code, error_message=exc.message[:1000], finished_at=utcnow(),
-            lease_until=None).execution_options(synchronize_session=False))
+            lease_until=None))
         if Status(request.status) is Status.EXECUTING:
             request.status = transition(request.status, Event.FAIL).value
             request.error_code = code
@@ -504,28 +504,14 @@ class TaskRunner:
                                  data={"task": task.position, "collection": task.collection, "error": code})
 
 
-_TASKS = TASKS
-_RECORD = (update(_TASKS).where(_TASKS.c.id == bindparam("_id"))
+_RECORD = (update(TASKS).where(TASKS.c.id == bindparam("_id"))
            .values(status=bindparam("status"), record=bindparam("record"),
                    result_encrypted=bindparam("result_encrypted"), finished_at=bindparam("finished_at"),
                    lease_until=None))
 """What a settle writes for each task it ran: one statement, run with one set of values per task."""
 
 
-class _Recorded(Protocol):
-    """A task row or entity, as its audit event names it."""
-
-    @property
-    def position(self) -> int: ...
-    @property
-    def operation(self) -> str: ...
-    @property
-    def collection(self) -> str | None: ...
-    @property
-    def attempts(self) -> int: ...
-
-
-def _task_done(request: DataRequest, task: _Recorded, record: Mapping[str, Any]) -> Entry:
+def _task_done(request: DataRequest, task: _TaskRow, record: Mapping[str, Any]) -> Entry:
     return Entry(RUNNER_ACTOR, "request.task_done", f"request:{request.id}",
                  {"task": task.position, "operation": task.operation, "collection": task.collection,
                   "attempt": task.attempts, **_counts(record)})
@@ -541,7 +527,7 @@ def _claimable(task: _TaskRow, now: dt.datetime) -> bool:
 
 
 def _claimable_sql(now: dt.datetime) -> Any:
-    return or_(_TASKS.c.status == _PENDING, and_(_TASKS.c.status == _RUNNING, _TASKS.c.lease_until < now))
+    return or_(TASKS.c.status == _PENDING, and_(TASKS.c.status == _RUNNING, TASKS.c.lease_until < now))
 
 
 def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
@@ -560,8 +546,8 @@ def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
 def _release(session: Session, ids: Sequence[int], attempts: Mapping[int, int]) -> None:
     """Hand claimed tasks that did not run back as pending, their attempt uncounted."""
     for task_id in ids:
-        session.execute(update(_TASKS).where(_TASKS.c.id == task_id, _TASKS.c.status == _RUNNING,
-                                             _TASKS.c.attempts == attempts[task_id])
+        session.execute(update(TASKS).where(TASKS.c.id == task_id, TASKS.c.status == _RUNNING,
+                                             TASKS.c.attempts == attempts[task_id])
                         .values(status=_PENDING, lease_until=None, started_at=None, attempts=attempts[task_id] - 1))
 
 

@@ -49,9 +49,7 @@ class InProcessWorker:
 
     def enqueue(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:
-            with self._idle:
-                self._busy += 1
-            self._queue.put(task_id)
+            self._put(task_id)
 
     def first_claim(self, operations: Sequence[str]) -> FirstClaim | None:
         """A new request's first batch is written claimed when worker threads run here (`TaskRunner.first_claim`)."""
@@ -80,10 +78,10 @@ class InProcessWorker:
         if isinstance(claimed, Batch) and claimed.gate is not None:
             claimed.gate.abandon()
 
-    def _put(self, claimed: Batch) -> None:
+    def _put(self, item: int | Batch) -> None:
         with self._idle:
             self._busy += 1
-        self._queue.put(claimed)
+        self._queue.put(item)
 
     def start(self) -> None:
         while len(self._workers) < self.threads:

@@ -44,7 +44,7 @@ from landups.models import Base, CharterCall, CharterSubject, CloudOrder, IdPhot
 from landups.staffdesk import StaffService
 from tests.examples.landups.factories import PASSWORD, VALID_HKID, photo_bytes, post, unique_email
 from tests.examples.landups.live_charter import CONTROLLER, Pair, landups_with_charter
-from tests.live import ARTIFACTS
+from tests.live import ARTIFACTS, reload_until
 from tests.services import fresh_mariadb_database
 
 pytestmark = pytest.mark.browser
@@ -108,16 +108,6 @@ def landups_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def _tw(message: str) -> str:
     return str(CATALOGUES.get(CharterLang.ZH_TW).gettext(message))
-
-
-def _until(page: Any, selector: str, tries: int = 120) -> None:
-    """Reload until `selector` shows: Charter's request worker runs in the background."""
-    for _ in range(tries):
-        if page.locator(selector).count():
-            return
-        time.sleep(0.25)
-        page.reload()
-    raise AssertionError(f"{selector} never appeared")
 
 
 def _mail_to(mail: DevMail, address: str) -> list[ReceivedMail]:
@@ -315,7 +305,7 @@ def _access_and_export(walk: Walk, person: Person, subject_id: str) -> None:
     page.click("nav.menu >> text=Your requests")
     page.click("#ask-access button")
     page.wait_for_url("**/requests?sent=access")
-    _until(page, "tr[data-kind=access] a[href$='/bundle']")
+    reload_until(page, "tr[data-kind=access] a[href$='/bundle']")
     asked = _charter_request(walk.pair, subject_id, "access")
     assert asked.jurisdictions == ["HK"] and "PDPO" in asked.due_rule
     assert asked.due_on == asked.received_on + dt.timedelta(days=PDPO_DAYS)
@@ -352,7 +342,7 @@ def _correct_address(walk: Walk, person: Person, user: User) -> None:
     page.fill("#ask-rectification input[name=value]", person.corrected)
     page.click("#ask-rectification button[type=submit]")
     page.wait_for_url("**/requests?sent=rectification")
-    _until(page, "tr[data-kind=rectification][data-status^=completed]")
+    reload_until(page, "tr[data-kind=rectification][data-status^=completed]")
     walk.shot("correction-done")
     assert _user(walk.pair, person.email).address == person.corrected   # in Landups' own table
     walk.landups("/account/profile")

@@ -55,7 +55,7 @@ from lubpur.security import hash_password
 from lubpur.settings import POLICY_FILE, Settings
 from lubpur.web.app import create_app as create_lubpur
 from tests.examples.lubpur import steps
-from tests.live import ARTIFACTS, free_port, live_server
+from tests.live import ARTIFACTS, free_port, live_server, reload_until
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.browser
@@ -172,16 +172,6 @@ def _refuse_the_banner(page: Any) -> None:
     page.wait_for_selector(".charter-consent button[data-action=reject]", timeout=10_000)
     page.click(".charter-consent button[data-action=reject]")
     page.wait_for_selector(".charter-consent", state="detached", timeout=10_000)
-
-
-def _until(page: Any, selector: str, tries: int = 120) -> None:
-    """Reload until `selector` shows: Charter's request worker runs in the background."""
-    for _ in range(tries):
-        if page.locator(selector).count():
-            return
-        time.sleep(0.25)
-        page.reload()
-    raise AssertionError(f"{selector} never appeared on {page.url}")
 
 
 def _mail_to(stage: Stage, address: str, subject_part: str, timeout: float = 15) -> ReceivedMail:
@@ -308,7 +298,7 @@ def test_a_newcomers_whole_journey_through_lubpur_and_charter(page: Any, browser
         page.click("nav.menu >> text=Your requests")
         page.click("#ask-access button")
         page.wait_for_url("**/requests?sent=access")
-        _until(page, "text=Download my data")
+        reload_until(page, "text=Download my data")
         _shot(page, stage, "08-export-ready")
         with page.expect_download() as download:
             page.click("text=Download my data")
@@ -336,7 +326,7 @@ def test_a_newcomers_whole_journey_through_lubpur_and_charter(page: Any, browser
     page.goto(f"{stage.charter_url}/center/{CONTROLLER}/requests")
     page.click("#ask-cancellation button")
     page.wait_for_url("**/requests?sent=cancellation")
-    _until(page, "tr[data-kind=cancellation][data-status^=completed]")
+    reload_until(page, "tr[data-kind=cancellation][data-status^=completed]")
     held = page.text_content("tr[data-kind=cancellation]") or ""
     assert "login_records" in held
     _shot(page, stage, "11-cancelled")
