@@ -93,7 +93,10 @@ def _rounded_down(value: object, step: int) -> object:
     if isinstance(value, int):
         return value - value % step
     if isinstance(value, Decimal):
-        return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+        # In whole numbers, exactly: a multiple of the step is whole, and Decimal division would round to the
+        # context's 28 digits.
+        whole = int(value.to_integral_value(rounding=ROUND_FLOOR))
+        return Decimal(whole - whole % step)
     if isinstance(value, float):
         # Past 2**53 a float cannot hold every whole number, so a multiple of the step may not exist to round to.
         if not math.isfinite(value) or abs(value) + step >= _FLOAT_EXACT:
