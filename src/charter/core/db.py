@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,7 +54,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return ping_when_idle(create_engine(url, **kwargs))
+
+
+PING_AFTER_IDLE = 1.0
+"""Seconds a pooled connection may have been unused and still be handed out without a liveness check."""
+_LAST_USED = "charter.last_used"
+
+
+def ping_when_idle(engine: Engine) -> Engine:
+    """Check a pooled connection is alive before handing it out, as `pool_pre_ping` does, but only when it has
+    been unused for `PING_AFTER_IDLE` seconds: a server that closed it (a restart, an idle timeout, a proxy) did so
+    while it sat in the pool. Back-to-back work skips a round trip per checkout. A connection that dies within
+    the second is found dead by its next statement; disconnects invalidate it, so the pool never hands it out
+    again."""
+
+    def used(_dbapi: Any, record: ConnectionPoolEntry, *_: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    def check(dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as exc:  # the pool replaces the connection and tries again
+            raise DisconnectionError(f"a pooled connection was closed by the server: {type(exc).__name__}") from exc
+        record.info[_LAST_USED] = time.monotonic()
+
+    event.listen(engine, "connect", used)
+    event.listen(engine, "checkin", used)
+    event.listen(engine, "checkout", check)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
