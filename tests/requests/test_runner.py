@@ -23,7 +23,7 @@ from charter.requests.models import DataRequest, RecipientNotice, RequestTask
 from charter.requests.runner import TaskRunner
 from charter.requests.staff import StaffDesk
 from charter.requests.status import describe
-from tests.connectors.shop_tables import customers, orders, table_rows
+from tests.connectors.shop_tables import customers, order_items, orders, table_rows
 from tests.requests.world import ANN_EMAIL, World, shop_world
 
 
@@ -317,6 +317,80 @@ def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_reques
         _finish_manual(world)
         assert _request(world, rid).status == "completed_with_held_items"
         assert next(r for r in table_rows(world.shop_url, customers) if r["id"] == 1)["phone"] is None
+
+
+def _phone_required(world: World, backend: str, *, required: bool) -> None:
+    """Make the shop's database refuse (or accept again) a customer without a phone: the erasure nullifies it."""
+    statements = {
+        ("postgresql", True): "ALTER TABLE customers ALTER COLUMN phone SET NOT NULL",
+        ("postgresql", False): "ALTER TABLE customers ALTER COLUMN phone DROP NOT NULL",
+        ("sqlite", True): "CREATE TRIGGER phone_required BEFORE UPDATE OF phone ON customers "
+                          "WHEN NEW.phone IS NULL BEGIN SELECT RAISE(ABORT, 'phone required'); END",
+        ("sqlite", False): "DROP TRIGGER phone_required",
+    }
+    engine = create_engine(world.shop_url)
+    with engine.begin() as conn:
+        conn.execute(text(statements[backend, required]))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_task_failing_in_a_batch_of_changes_rolls_back_the_batch_and_records_nothing_done(
+        backend: str, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """The erasures of a batch commit together: when the customers' erasure is refused, the order lines deleted and
+    the order notes nulled before it in the same batch are rolled back, and those tasks are handed back, not
+    recorded as done. A retry then erases everything."""
+    with shop_world(sessions, keyring, tmp_path, backend=backend) as world:
+        _phone_required(world, backend, required=True)
+        before = {name: table_rows(world.shop_url, table) for name, table in (("orders", orders),
+                                                                             ("items", order_items))}
+        rid, _ = world.submit_verified("erasure")
+
+        request = _request(world, rid)
+        assert request.status == "failed" and "shop_db.customers" in (request.error_message or "")
+        assert table_rows(world.shop_url, orders) == before["orders"]
+        assert table_rows(world.shop_url, order_items) == before["items"]
+        tasks = _tasks(world, rid)
+        failed = next(t for t in tasks if t.status == "failed")
+        assert failed.operation == "erase" and failed.collection == "shop_db.customers"
+        changes_before = [t for t in tasks if t.operation == "erase" and t.position < failed.position]
+        assert {t.collection for t in changes_before} >= {"shop_db.orders", "shop_db.order_items"}
+        assert all(t.status == "pending" and t.attempts == 0 and t.result_encrypted is None
+                   for t in changes_before)
+        assert all(t.status == "done" for t in tasks if t.operation == "retrieve")
+
+        _phone_required(world, backend, required=False)
+        with sessions() as session, session.begin():
+            StaffDesk(session, keyring, queue=world.worker).retry(world.cid, rid, actor="staff")
+        assert world.worker.wait_idle()
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        assert not [r for r in table_rows(world.shop_url, order_items) if r["order_id"] in ("o1", "o2")]
+        assert next(r for r in table_rows(world.shop_url, orders) if r["id"] == "o1")["note"] is None
+        with sessions() as session:
+            assert AuditLog(session).verify(world.cid).ok
+
+
+def test_a_batch_whose_commit_is_refused_fails_whole_and_changes_nothing(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path) -> None:
+    """A check the database makes only at COMMIT (a deferred constraint trigger) refuses the batch: every statement
+    had succeeded, yet none of its changes is kept or recorded as done, and the request says the commit failed."""
+    with shop_world(sessions, keyring, tmp_path, backend="postgresql") as world:
+        engine = create_engine(world.shop_url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE FUNCTION phone_kept() RETURNS trigger AS $$ BEGIN IF NEW.phone IS NULL THEN "
+                              "RAISE EXCEPTION 'phone required'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
+            conn.execute(text("CREATE CONSTRAINT TRIGGER phone_kept AFTER UPDATE ON customers DEFERRABLE "
+                              "INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION phone_kept()"))
+        engine.dispose()
+        before = table_rows(world.shop_url, order_items), table_rows(world.shop_url, customers)
+        rid, _ = world.submit_verified("erasure")
+
+        request = _request(world, rid)
+        assert request.status == "failed" and "committing the batch's changes" in (request.error_message or "")
+        assert (table_rows(world.shop_url, order_items), table_rows(world.shop_url, customers)) == before
+        erasures = [t for t in _tasks(world, rid) if t.operation == "erase"]
+        assert [t.status for t in erasures].count("failed") == 1 and not any(t.status == "done" for t in erasures)
 
 
 def test_a_batch_past_half_its_lease_hands_back_the_tasks_it_did_not_start(

@@ -331,9 +331,10 @@ class Connector(ABC):
         """The collection's rows (the fields `scan` names), page by page."""
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, *, atomic: bool = False) -> Iterator[None]:
         """Within the block, this thread's calls may share one connection: a batch of calls pays for reaching the
-        store once. The default holds nothing."""
+        store once. With `atomic`, the changes made in the block commit together when it ends, and none of them
+        if it raises; a store without transactions applies each change at once. The default holds nothing."""
         yield
 
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release

@@ -9,8 +9,9 @@ statement is atomic on its own, and a BEGIN and a COMMIT or ROLLBACK around it w
 Their SQL is rendered once per collection and lookup shape (`_Rendered`) and sent straight to the driver's cursor,
 so a call costs little more than the statement itself.
 Changes computed row by row (keyed hashes, prefixes) and retention sweeps run in transactions. Inside `held()`
-(a request's batch of tasks) a thread keeps one autocommit connection, so the pool's liveness check runs once
-for the batch instead of once per call.
+(a request's batch of tasks) a thread keeps one connection: in autocommit for a batch of reads, in one transaction
+for a batch of changes (`atomic`), which commits once instead of once per statement. The pool checks a connection
+is alive only when it was unused for a second or more (`charter.core.db.ping_when_idle`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from charter.connectors.base import (
     StoreKind,
 )
 from charter.connectors.transforms import erased_value
-from charter.core.db import normalise_url
+from charter.core.db import normalise_url, ping_when_idle
 
 __all__ = ["SqlConnector"]
 
@@ -108,29 +109,73 @@ class SqlConnector(Connector):
         self._autocommit_engine.dispose()
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        if getattr(self._held, "conn", None) is not None:
+    def held(self, *, atomic: bool = False) -> Iterator[None]:
+        """This thread's calls in the block share one connection, checked out at the first call: in autocommit, or
+        (`atomic`) in one transaction committed when the block ends and rolled back if it raises."""
+        if getattr(self._held, "wanted", False):
             yield
             return
-        self._held.conn, self._held.wanted = None, True
+        self._held.conn, self._held.wanted, self._held.atomic = None, True, atomic
         try:
             yield
-        finally:
-            conn, self._held.conn, self._held.wanted = self._held.conn, None, False
+        except BaseException:
+            conn = self._let_go()
             if conn is not None:
+                with suppress(SQLAlchemyError):
+                    conn.close()  # a transaction still open is rolled back
+            raise
+        conn = self._let_go()
+        if conn is not None:
+            try:
+                if conn.in_transaction():
+                    self._commit(conn)
+            finally:
                 conn.close()
 
+    def _let_go(self) -> Connection | None:
+        conn: Connection | None = self._held.conn
+        self._held.conn, self._held.wanted, self._held.atomic = None, False, False
+        return conn
+
+    def _commit(self, conn: Connection) -> None:
+        try:
+            conn.commit()
+        except DBAPIError as exc:
+            reason = "the connection was lost" if exc.connection_invalidated else "the database refused it"
+            raise ConnectorError(f"committing the batch's changes to the {self.dialect} database failed: {reason}; "
+                                 "none of them was recorded as done",
+                                 fix="Check that the database is up, then retry the request: every change it "
+                                     "makes can safely be made again.") from None
+
     @contextmanager
-    def _autocommit(self) -> Iterator[Connection]:
-        """A connection in autocommit: this thread's held one (checked out at its first use), or a fresh one."""
+    def _connection(self) -> Iterator[Connection]:
+        """A connection for one atomic statement: this thread's held one (checked out at its first use; in a
+        transaction when the block is atomic), or a fresh one in autocommit."""
         conn: Connection | None = getattr(self._held, "conn", None)
         if conn is None and getattr(self._held, "wanted", False):
-            conn = self._held.conn = self._autocommit_engine.connect()
+            conn = self._held.conn = self._checkout_held()
         if conn is not None:
             yield conn
             return
         with self._autocommit_engine.connect() as fresh:
             yield fresh
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction for several statements: the held atomic block's, or a new one."""
+        if getattr(self._held, "wanted", False) and self._held.atomic:
+            with self._connection() as conn:
+                yield conn
+            return
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _checkout_held(self) -> Connection:
+        if not self._held.atomic:
+            return self._autocommit_engine.connect()
+        conn = self.engine.connect()
+        conn.begin()
+        return conn
 
     def test_connection(self) -> ConnectionTest:
         try:
@@ -149,7 +194,7 @@ class SqlConnector(Connector):
         if lookup.is_empty:
             return Retrieved(collection=spec.qualified_name)
         names = q.lookup_names(lookup)
-        with self._guard(spec, "reading"), self._autocommit() as conn:
+        with self._guard(spec, "reading"), self._connection() as conn:
             rows, _ = self._run(conn, ("select", spec, names, ""), lookup,
                                 lambda tbl, counts: q.select_rows(tbl, names, counts))
         return Retrieved.model_construct(collection=spec.qualified_name, rows=rows)
@@ -160,13 +205,13 @@ class SqlConnector(Connector):
             return record
         names = q.lookup_names(lookup)
         if spec.deletes_rows or q.is_bulk(spec.erased_fields):
-            with self._guard(spec, "erasing"), self._autocommit() as conn:  # one statement: atomic on its own
+            with self._guard(spec, "erasing"), self._connection() as conn:  # one statement: atomic on its own
                 _, count = self._run(conn, ("erase", spec, names, ""), lookup,
                                      lambda tbl, counts: self._erasure(tbl, spec, names, counts))
             return record.model_copy(update={"rows_deleted" if spec.deletes_rows else "rows_changed": count})
         tbl = q.table_of(spec)
         params = q.lookup_params(spec, lookup, names)
-        with self._guard(spec, "erasing"), self.engine.begin() as conn:
+        with self._guard(spec, "erasing"), self._transaction() as conn:
             self._verify(conn, spec)
             changed = self._erase_row_by_row(conn, spec, tbl, q.rows_for_erasure(tbl, spec, names), params)
         return record.model_copy(update={"rows_changed": changed})
@@ -207,7 +252,7 @@ class SqlConnector(Connector):
             return RectifyRecord(collection=spec.qualified_name, field=field)
         _declared(spec, field)
         names = q.lookup_names(lookup)
-        with self._guard(spec, "correcting"), self._autocommit() as conn:
+        with self._guard(spec, "correcting"), self._connection() as conn:
             _, changed = self._run(conn, ("rectify", spec, names, field), lookup,
                                    lambda tbl, counts: q.rectify_rows(tbl, spec, names, field, counts),
                                    q.rectify_params(spec, field, value))
@@ -459,7 +504,7 @@ def _engine(url: str, kind: StoreKind, pool_size: int, *, autocommit: bool = Fal
     if kind is StoreKind.SQLITE:
         return create_engine(_sqlite_read_write(url), connect_args={"check_same_thread": False, "uri": True},
                              **options)
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, **options)
+    return ping_when_idle(create_engine(url, pool_size=pool_size, **options))
 
 
 def _sqlite_read_write(url: str) -> str:

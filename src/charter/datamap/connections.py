@@ -76,21 +76,23 @@ class ConnectorPool:
                 if connector is None:
                     connector = open_connector(connection, self.secrets)
                     self._open[connection] = connector
-        holding: tuple[ExitStack, set[ConnectionSpec]] | None = getattr(self._thread, "holding", None)
+        holding: tuple[ExitStack, set[ConnectionSpec], bool] | None = getattr(self._thread, "holding", None)
         if holding is not None and connection not in holding[1]:
-            holding[0].enter_context(connector.held())
+            holding[0].enter_context(connector.held(atomic=holding[2]))
             holding[1].add(connection)
         return connector
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, *, atomic: bool = False) -> Iterator[None]:
         """Each connector this thread gets in the block holds its connection until the block ends
-        (`Connector.held`): a request's batch of tasks reaches each store once."""
+        (`Connector.held`): a request's batch of tasks reaches each store once. With `atomic`, each store's changes
+        in the block commit together at its end, or are rolled back if the block raises (a failed commit raises
+        `ConnectorError`, and the stores not committed yet roll back)."""
         if getattr(self._thread, "holding", None) is not None:
             yield
             return
         with ExitStack() as stack:
-            self._thread.holding = (stack, set())
+            self._thread.holding = (stack, set(), atomic)
             try:
                 yield
             finally:

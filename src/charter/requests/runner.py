@@ -6,8 +6,11 @@ Tasks run in order, in *batches* of consecutive tasks that talk to a store, each
 1. **claim** — one transaction sets the batch's tasks `running` with a lease and counts an attempt on each (one
    conditional UPDATE; if any task is no longer claimable, the whole claim rolls back: another worker has the
    request). Tasks run in order, so holding the first unfinished task of a request holds the request;
-2. **execute** — the connector calls, one after another, with no transaction open (every operation is
-   idempotent). Rows a retrieve finds are kept in memory for the lookups after it;
+2. **execute** — the connector calls, one after another, with no transaction open in Charter's database (every
+   operation is idempotent). Rows a retrieve finds are kept in memory for the lookups after it. A batch of reads
+   runs in autocommit; a batch of changes holds one transaction per SQL store and commits it before the settle,
+   so its statements pay for one commit, not one each. If one of its tasks fails, the stores roll back what the
+   batch changed and only the failure is recorded: nothing is recorded as done that a store did not keep;
 3. **settle** — one transaction records what each task did (counts only; rows and keys encrypted) and its audit
    event (one INSERT for the batch), runs the tasks that change only Charter's database, and moves on: the next
    batch is claimed in the same transaction, or the request completes. Each task's attempt number fences its
@@ -171,6 +174,11 @@ class Batch:
     def reads_only(self) -> bool:
         return all(c.operation is Operation.RETRIEVE for c in self.claims)
 
+    @property
+    def changes(self) -> bool:
+        """Whether the batch changes a store: then each store's changes commit together, or not at all."""
+        return any(c.operation in _CHANGES for c in self.claims)
+
     def context(self, claim: Claim) -> TaskContext:
         c = self.carried
         return TaskContext(task_id=claim.task_id, request_id=c.request_id, controller_id=c.controller_id,
@@ -182,10 +190,24 @@ class Batch:
 @dataclass
 class _Executed:
     outcomes: list[Outcome] = field(default_factory=list)
+    """What the first tasks of the batch did, in order: each is recorded as done."""
     failure: CharterError | None = None
-    """The error of the task after the last outcome: it failed, and the request with it."""
+    """The error of the task at `failed_at`: it failed, and the request with it."""
+    failed_at: int = 0
     crashed: bool = False
     """An unexpected error in the task after the last outcome: it and the rest stay running for the sweeper."""
+
+    def fail(self, at: int, error: CharterError) -> None:
+        self.failure, self.failed_at = error, at
+
+    def rolled_back(self) -> _Executed:
+        """The same failure, with none of the outcomes: the stores rolled the batch's changes back (the tasks
+        before the failed one are handed back, and run again if the request is retried)."""
+        return _Executed(failure=self.failure, failed_at=self.failed_at)
+
+
+class _RollBack(Exception):
+    """Raised inside an atomic batch's `held` block so that every store rolls back what the batch changed."""
 
 
 class TaskRunner:
@@ -231,8 +253,21 @@ class TaskRunner:
         return Batch(carried, claims)
 
     def _execute(self, batch: Batch) -> Batch | None:
-        with self.pool.held():
-            done = self._run_batch(batch)
+        """Run the batch, then settle it. A batch of changes holds one transaction per SQL store, committed before
+        the settle records anything: if a task fails, the tasks before it are rolled back rather than recorded, and
+        if a commit fails, the batch fails as a whole (what other stores committed is done again on a retry)."""
+        done = _Executed()
+        try:
+            with self.pool.held(atomic=batch.changes):
+                done = self._run_batch(batch)
+                if batch.changes and done.failure is not None:
+                    raise _RollBack
+        except _RollBack:
+            done = done.rolled_back()
+        except ConnectorError as exc:
+            if not batch.changes or done.failure is not None or done.crashed:
+                raise
+            done = _Executed(failure=exc, failed_at=0)  # the commit failed: nothing the batch did is known done
         following: Batch | None = self._settle_once_claimed(batch, done)
         return following
 
@@ -249,18 +284,19 @@ class TaskRunner:
     def _run_batch(self, batch: Batch) -> _Executed:
         done = _Executed()
         budget = self.lease.total_seconds() / 2
-        for claim in batch.claims:
+        for index, claim in enumerate(batch.claims):
             if done.outcomes and time.monotonic() - batch.started > budget:
                 break  # the rest is released in the settle and claimed again with a fresh lease
             try:
                 outcome = EXTERNAL[claim.operation](batch.context(claim), self.pool)
             except CharterError as exc:
-                done.failure = exc
+                done.fail(index, exc)
                 break
             except Exception:
-                # Keep what the earlier tasks did; this one stays running until its lease ends and is run again.
+                # Keep what the earlier tasks did (unless the batch's changes roll back with it); this one stays
+                # running until its lease ends and is run again.
                 done.crashed = True
-                if done.outcomes:
+                if done.outcomes and not batch.changes:
                     self._settle_once_claimed(batch, done)
                 raise
             done.outcomes.append(outcome)
@@ -413,7 +449,7 @@ class TaskRunner:
                 change, entry = self._record(session, request, task, done.outcomes[index], batch.carried)
                 changes.append(change)
                 entries.append(entry)
-            elif index == ran and done.failure is not None:
+            elif index == done.failed_at and done.failure is not None:
                 AuditLog(session).record_many(request.controller_id, entries)
                 entries = []
                 self._fail(session, request, task, done.failure)
