@@ -7,6 +7,7 @@ meets that content.
 ```python
 found = compiled(session, "lubpur")            # the current version; compiled(session, cid, "3") for one by label
 plan = found.plan({"email", "phone"})          # remembered per set of identity kinds
+spec = found.dumped(plan.access[0])            # a task as JSON, remembered too
 rule = found.datamap.retention_rule("tax")
 ```
 """
@@ -17,13 +18,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.core.errors import NotFound
 from charter.datamap.models import DataMapVersionRecord
-from charter.datamap.plan import Plan, Planner
+from charter.datamap.plan import Plan, Planner, TaskSpec
 from charter.datamap.schema import DataMap
 
 __all__ = ["Compiled", "compiled"]
@@ -38,6 +40,7 @@ class Compiled:
     datamap: DataMap
     planner: Planner
     _plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, repr=False, compare=False)
+    _dumps: dict[int, tuple[TaskSpec, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
 
     def plan(self, identity_kinds: Iterable[str]) -> Plan:
         """`Planner.plan`, remembered per set of identity kinds (a plan is a pure function of the two)."""
@@ -47,8 +50,17 @@ class Compiled:
             found = self._plans[key] = self.planner.plan(key)
         return found
 
+    def dumped(self, task: TaskSpec) -> dict[str, Any]:
+        """`task.model_dump(mode="json")` for a task of one of this version's remembered plans, dumped once (kept
+        as long as the plan, so the task's id names it). Shared: read it, never change it."""
+        held = self._dumps.get(id(task))
+        if held is None or held[0] is not task:
+            held = self._dumps[id(task)] = (task, task.model_dump(mode="json"))
+        return held[1]
 
-_CACHE: OrderedDict[str, tuple[DataMap, Planner, dict[tuple[str, ...], Plan]]] = OrderedDict()
+
+_Entry = tuple[DataMap, Planner, dict[tuple[str, ...], Plan], dict[int, tuple[TaskSpec, dict[str, Any]]]]
+_CACHE: OrderedDict[str, _Entry] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -75,9 +87,9 @@ def compiled(session: Session, controller_id: str, version: str | None = None) -
         document = session.execute(select(DataMapVersionRecord.document)
                                    .where(DataMapVersionRecord.id == record_id)).scalar_one()
         datamap = DataMap.model_validate(document)
-        found = (datamap, Planner(datamap), {})
+        found = (datamap, Planner(datamap), {}, {})
         with _LOCK:
             found = _CACHE.setdefault(digest, found)
             while len(_CACHE) > _SIZE:
                 _CACHE.popitem(last=False)
-    return Compiled(label, digest, found[0], found[1], found[2])
+    return Compiled(label, digest, *found)

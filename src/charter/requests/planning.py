@@ -7,6 +7,7 @@ withdrawal, explanation) are a single task.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -48,19 +49,27 @@ class TaskDraft:
     """The plan's task `spec["task"]` was dumped from, so a worker in this process need not parse it back."""
 
 
-def _collection_task(operation: Operation, task: TaskSpec, **extra: Any) -> TaskDraft:
-    return TaskDraft(operation, task.key, {"task": task.model_dump(mode="json"), **extra}, task)
+Dump = Callable[[TaskSpec], dict[str, Any]]
+"""A plan's task as JSON (`TaskSpec.model_dump(mode="json")`, or a remembered copy of it)."""
 
 
-def _retrieve(plan: Plan, *, keep_rows: bool) -> list[TaskDraft]:
+def dump(task: TaskSpec) -> dict[str, Any]:
+    return task.model_dump(mode="json")
+
+
+def _collection_task(operation: Operation, task: TaskSpec, dumped: Dump, **extra: Any) -> TaskDraft:
+    return TaskDraft(operation, task.key, {"task": dumped(task), **extra}, task)
+
+
+def _retrieve(plan: Plan, dumped: Dump, *, keep_rows: bool) -> list[TaskDraft]:
     """The access pass. When only keys are kept, a manual store is skipped: staff cannot hand keys back, and its
     own erasure or correction becomes a task for them anyway."""
-    return [_collection_task(Operation.RETRIEVE, t, keep="rows" if keep_rows else "keys",
+    return [_collection_task(Operation.RETRIEVE, t, dumped, keep="rows" if keep_rows else "keys",
                              keys=list(plan.keys_needed.get(t.key, ()))) for t in plan.access
             if keep_rows or t.connection.kind is not StoreKind.MANUAL]
 
 
-def _rectify(plan: Plan, params: dict[str, Any]) -> list[TaskDraft]:
+def _rectify(plan: Plan, params: dict[str, Any], dumped: Dump) -> list[TaskDraft]:
     category = str(params.get("category", ""))
     holding = plan.holding(category)
     if not holding:
@@ -69,7 +78,7 @@ def _rectify(plan: Plan, params: dict[str, Any]) -> list[TaskDraft]:
     for task, name in holding:
         corrected_value(task.collection.field(name), params.get("value"))  # refused before anything changes
     kinds = dict.fromkeys(k for task, name in holding if (k := task.collection.field(name).identity) is not None)
-    return [*(_collection_task(Operation.RECTIFY, task, field=name) for task, name in holding),
+    return [*(_collection_task(Operation.RECTIFY, task, dumped, field=name) for task, name in holding),
             *(TaskDraft(Operation.CORRECT_IDENTITY, spec={"kind": kind}) for kind in kinds)]
 
 
@@ -85,33 +94,34 @@ def corrected_value(field: FieldSpec, value: Any) -> Any:
                            field="params.value", fix=exc.fix) from None
 
 
-def draft_tasks(kind: RequestKind, plan: Plan | None, params: dict[str, Any]) -> list[TaskDraft]:
-    """The tasks of a request, in the order they must run."""
+def draft_tasks(kind: RequestKind, plan: Plan | None, params: dict[str, Any], dumped: Dump = dump) -> list[TaskDraft]:
+    """The tasks of a request, in the order they must run. `dumped` turns the plan's tasks into their specs' JSON
+    (`charter.datamap.compiled.Compiled.dumped` remembers them)."""
     if kind in NEEDS_DATAMAP and plan is None:
         raise CharterError("the controller has no published data map to carry the request out with",
                            fix="Publish one with `charter datamap publish`.")
     if kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
         assert plan is not None  # noqa: S101 - checked above
-        return _retrieve(plan, keep_rows=True)
+        return _retrieve(plan, dumped, keep_rows=True)
     if kind is RequestKind.RECTIFICATION:
         assert plan is not None  # noqa: S101
-        return [*_retrieve(plan, keep_rows=False), *_rectify(plan, params),
+        return [*_retrieve(plan, dumped, keep_rows=False), *_rectify(plan, params, dumped),
                 TaskDraft(Operation.NOTIFY_RECIPIENTS, spec={"action": "rectification"})]
     if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
         assert plan is not None  # noqa: S101
-        return _erasure(kind, plan)
+        return _erasure(kind, plan, dumped)
     single = {RequestKind.RESTRICTION: Operation.RESTRICT, RequestKind.WITHDRAWAL: Operation.WITHDRAW,
               RequestKind.EXPLANATION: Operation.EXPLAIN}
     return [TaskDraft(single[kind], spec=dict(params))]
 
 
-def _erasure(kind: RequestKind, plan: Plan) -> list[TaskDraft]:
+def _erasure(kind: RequestKind, plan: Plan, dumped: Dump) -> list[TaskDraft]:
     drafts: list[TaskDraft] = []
     if kind is RequestKind.CANCELLATION:
         # The host stops the login before anything is erased, so the account cannot be used half-erased.
         drafts.append(TaskDraft(Operation.DISABLE_LOGIN))
-    drafts += _retrieve(plan, keep_rows=False)
-    drafts += [_collection_task(Operation.ERASE, t) for t in plan.erasure]
+    drafts += _retrieve(plan, dumped, keep_rows=False)
+    drafts += [_collection_task(Operation.ERASE, t, dumped) for t in plan.erasure]
     drafts.append(TaskDraft(Operation.NOTIFY_RECIPIENTS, spec={"action": "erasure"}))
     drafts.append(TaskDraft(Operation.TOMBSTONE_CONSENT))
     if kind is RequestKind.CANCELLATION:

@@ -100,9 +100,12 @@ def local_date(now: dt.datetime, jurisdictions: Sequence[str]) -> dt.date:
     return now.astimezone(ZoneInfo(_ZONES.get(jurisdictions[0], "UTC"))).date()
 
 
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
 def _reference() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "R-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    """A short reference people can read out: eight characters of 32, uniform (256 is a multiple of 32)."""
+    return "R-" + "".join(_REFERENCE_ALPHABET[b % 32] for b in secrets.token_bytes(8))
 
 
 def _check_params(kind: RequestKind, params: dict[str, Any]) -> dict[str, Any]:
@@ -393,7 +396,7 @@ class RequestService:
         try:
             with self.session.no_autoflush:  # the request's changes go in one UPDATE, with its tasks below
                 identities = self._identities(request) if kind in NEEDS_DATAMAP else {}
-                drafts = draft_tasks(kind, self._plan_of(request, kind, identities), params)
+                drafts = self._drafts(request, kind, identities, params)
                 held = False
                 if kind in (RequestKind.ERASURE, RequestKind.CANCELLATION):
                     drafts, held = self._respect_holds(request, drafts)
@@ -473,17 +476,20 @@ class RequestService:
                                           "zh_tw": f"依法保全，{day}前暫不刪除，僅作儲存和安全保護"}))
         return [d for d in drafts if not (d.operation is Operation.ERASE and d.collection in held)], bool(held)
 
-    def _plan_of(self, request: DataRequest, kind: RequestKind, identities: Mapping[str, Sequence[str]]) -> Any:
+    def _drafts(self, request: DataRequest, kind: RequestKind, identities: Mapping[str, Sequence[str]],
+                params: dict[str, Any]) -> list[TaskDraft]:
+        """The request's tasks, from the plan of the data map in force (its tasks' JSON remembered with it)."""
         if kind not in NEEDS_DATAMAP:
-            return None
+            return draft_tasks(kind, None, params)
         if request.subject_id is None:
             raise CharterError("the request has no subject", field="subject_id")
         try:
             datamap = compiled(self.session, request.controller_id)
         except NotFound:
-            return None
+            return draft_tasks(kind, None, params)
         request.datamap_version = datamap.version
-        return datamap.plan(set(identities) or {request.identity_kind})
+        plan = datamap.plan(set(identities) or {request.identity_kind})
+        return draft_tasks(kind, plan, params, datamap.dumped)
 
     def enqueue_after_commit(self, task_ids: Sequence[int]) -> None:
         if not task_ids:

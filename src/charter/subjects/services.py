@@ -288,12 +288,10 @@ class SubjectDirectory:
 
     def identities(self, controller_id: str, subject_id: str) -> list[IdentityValue]:
         rows = self.session.execute(
-            select(Identity).where(Identity.controller_id == controller_id, Identity.subject_id == subject_id)
-            .order_by(Identity.id)
-        ).scalars()
-        return [IdentityValue(IdentityKind(r.kind), self.keyring.decrypt(r.value_encrypted,
-                                                                         _context(controller_id)))
-                for r in rows]
+            select(Identity.kind, Identity.value_encrypted)
+            .where(Identity.controller_id == controller_id, Identity.subject_id == subject_id).order_by(Identity.id))
+        context = _context(controller_id)
+        return [IdentityValue(IdentityKind(kind), self.keyring.decrypt(value, context)) for kind, value in rows]
 
 
 Reencryptor = Callable[[Session, Keyring, Keyring], int]
