@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
@@ -77,6 +77,42 @@ def test_the_same_idempotency_key_is_one_message(sessions: sessionmaker[Session]
         queued = s.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.controller_id == cid, AuditEvent.action == "outbox.queued")).scalar_one()
         assert queued == 1
+
+
+def test_a_key_used_before_is_answered_before_the_message_is_rendered(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        outbox = Outbox(s, keyring)
+        first = _enqueue(outbox, cid, idempotency_key="verify:req-2")
+        with pytest.raises(Conflict, match="different message"):  # not "needs expires_minutes"
+            _enqueue(outbox, cid, params={"code": "1"}, idempotency_key="verify:req-2")
+        with pytest.raises(CharterError, match="no message template"):  # an unknown template still comes first
+            _enqueue(outbox, cid, template="nope", idempotency_key="verify:req-2")
+        with pytest.raises(CharterError, match="needs expires_minutes"):  # a key not used yet: the template's word
+            _enqueue(outbox, cid, params={"code": "1"}, idempotency_key="verify:req-3")
+        assert _enqueue(outbox, cid, idempotency_key="verify:req-2").id == first.id
+
+
+def test_a_new_message_under_a_key_takes_the_controller_lock_once_and_reads_no_message_back(
+        sessions: sessionmaker[Session], keyring: Keyring) -> None:
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with sessions() as s, s.begin():
+            queued = Outbox(s, keyring).enqueue(cid, channel="email", to="a@example.com", template="verification_code",
+                                                params=CODE, language="en", idempotency_key="verify:req-4",
+                                                actor="test")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert queued.created
+    locks = [st for st in statements if "FOR NO KEY UPDATE" in st or "audit_head_seq=controllers.audit_head_seq" in st]
+    assert len(locks) == 1  # the name is read under the lock the audit event then finds held
+    assert not [st for st in statements if st.lstrip().startswith("SELECT") and "outbox_messages" in st]
 
 
 @pytest.mark.parametrize(("kw", "field", "match"), [

@@ -18,14 +18,15 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import Table, bindparam, delete, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring, KeyringError
 from charter.core.db import utcnow
 from charter.core.errors import CharterError, Conflict, NotFound
 from charter.core.i18n import Lang, Text
+from charter.core.locks import locked_controller
 from charter.core.models import Controller
 from charter.outbox.delivery import DeliveryError, RecipientRejected, RetryPolicy, TransientFailure
 from charter.outbox.interfaces import Outgoing, WebhookTarget
@@ -44,10 +45,17 @@ _PUSH_MAX = 512
 # here, at once, and a controller is flushed when it is created (its first audit event).
 _MESSAGES = cast(Table, OutboxMessage.__table__)
 _INSERT = insert(_MESSAGES)
+
+# A caller's idempotency key is tried by inserting under it: the unique (controller_id, idempotency_key) index
+# answers in the INSERT itself, and only a key used before costs a second statement (`_BY_KEY`). Charter's own
+# database is SQLite or PostgreSQL (the settings refuse any other), each with its own ON CONFLICT.
+_KEY = (_MESSAGES.c.controller_id, _MESSAGES.c.idempotency_key)
+_INSERT_NEW = {
+    "postgresql": postgresql.insert(_MESSAGES).on_conflict_do_nothing(index_elements=_KEY).returning(_MESSAGES.c.id),
+    "sqlite": sqlite.insert(_MESSAGES).on_conflict_do_nothing(index_elements=_KEY).returning(_MESSAGES.c.id),
+}
 _BY_KEY = select(_MESSAGES.c.id, _MESSAGES.c.fingerprint).where(
     _MESSAGES.c.controller_id == bindparam("controller_id"), _MESSAGES.c.idempotency_key == bindparam("key"))
-_CONTROLLERS = cast(Table, Controller.__table__)
-_CONTROLLER_NAME = select(_CONTROLLERS.c.name).where(_CONTROLLERS.c.id == bindparam("controller_id"))
 
 
 def recipient_context(controller_id: str) -> str:
@@ -181,15 +189,13 @@ class Outbox:
         policy = policy_in_force(self.session, controller_id)
         return contact_text(policy, first=1) if policy is not None else None
 
-    def _controller_name(self, controller_id: str) -> str:
-        """The row this transaction holds (the settle locked it), else only its name: the audit lock reads the
-        whole row anyway, under the lock, when the event is written."""
-        held = self.session.identity_map.get(identity_key(Controller, controller_id))
-        name = held.name if isinstance(held, Controller) else self.session.execute(
-            _CONTROLLER_NAME, {"controller_id": controller_id}).scalar_one_or_none()
-        if name is None:
+    def _controller(self, controller_id: str) -> Controller:
+        """The controller's row, for its name, read under its lock: the message's audit event takes that lock in
+        this transaction anyway, and then finds this row instead of locking again (`locked_controller`)."""
+        controller = locked_controller(self.session, controller_id)
+        if controller is None:
             raise NotFound(f"no controller {controller_id!r}")
-        return name
+        return controller
 
     def _index(self, controller_id: str, channel: Channel, address: str) -> str:
         return self.keyring.blind_index(f"{controller_id}:outbox:{channel.value}", address)
@@ -206,7 +212,7 @@ class Outbox:
         already used is a `Conflict`).
         """
         ch, lang = parse_channel(channel), parse_language(language)
-        controller_name = self._controller_name(controller_id)
+        controller_name = self._controller(controller_id).name
         if subject_id is not None:
             SubjectDirectory(self.session, self.keyring).get(controller_id, subject_id)
         address = self._address(ch, to, subject_id)
@@ -215,22 +221,20 @@ class Outbox:
         fingerprint = self.keyring.blind_index(f"{controller_id}:outbox:request", json.dumps(
             [ch.value, index, template, lang.value, subject_id, params, marketing and asdict(marketing)],
             sort_keys=True, default=repr, ensure_ascii=False))
-        if idempotency_key is not None:
-            existing = self._by_key(controller_id, idempotency_key)
-            if existing is not None:
-                existing_id, existing_fingerprint = existing
-                if existing_fingerprint != fingerprint:
-                    raise Conflict("this idempotency key was used for a different message",
-                                   field="idempotency_key", fix="Use a new key for a new message.")
-                return Queued(existing_id, created=False, session=self.session)
-        contact = self._contact(controller_id)
-        rendered = render(template, lang, {**params, "controller_name": controller_name,
-                                           "controller_contact": contact.get(lang) if contact else ""},
-                          marketing=marketing)
+        try:
+            rendered = self._render(controller_id, controller_name, template, lang, params, marketing=marketing)
+        except CharterError:
+            # A key used before decides first: the same message is the earlier one, a different one a Conflict.
+            earlier = self._earlier(controller_id, idempotency_key, fingerprint)
+            if earlier is None:
+                raise
+            return earlier
         message_id = self._store(controller_id, channel=ch, address=address, index=index, lang=lang,
                                  template=template, rendered=rendered, subject_id=subject_id,
                                  idempotency_key=idempotency_key, fingerprint=fingerprint,
                                  is_marketing=marketing is not None)
+        if message_id is None:
+            return self._used(controller_id, idempotency_key, fingerprint)
         self.audit.record(controller_id, actor=actor, action="outbox.queued", target=f"outbox:{message_id}",
                           data={"channel": ch.value, "template": template, "language": lang.value,
                                 "subject_id": subject_id})
@@ -245,6 +249,13 @@ class Outbox:
         if self.notify is not None:
             self.notify()
 
+    def _render(self, controller_id: str, controller_name: str, template: str, lang: Lang,
+                params: Mapping[str, object], *, marketing: Marketing | None) -> Rendered:
+        contact = self._contact(controller_id)
+        return render(template, lang, {**params, "controller_name": controller_name,
+                                       "controller_contact": contact.get(lang) if contact else ""},
+                      marketing=marketing)
+
     def _address(self, channel: Channel, to: str | None, subject_id: str | None) -> str:
         if channel is Channel.IN_APP:
             if subject_id is None:
@@ -257,11 +268,12 @@ class Outbox:
 
     def _store(self, controller_id: str, *, channel: Channel, address: str, index: str, lang: Lang,
                template: str, rendered: Rendered, subject_id: str | None, idempotency_key: str | None,
-               fingerprint: str, is_marketing: bool) -> str:
-        """Insert the message; an in-app notice is delivered as it is stored (on commit). Returns its id."""
+               fingerprint: str, is_marketing: bool) -> str | None:
+        """Insert the message; an in-app notice is delivered as it is stored (on commit). Returns its id, or None
+        when `idempotency_key` was used before (nothing is inserted then)."""
         message_id, now = str(uuid.uuid4()), utcnow()
         delivered = channel is Channel.IN_APP
-        self.session.execute(_INSERT, {
+        row = {
             "id": message_id, "controller_id": controller_id, "subject_id": subject_id, "channel": channel.value,
             "recipient_encrypted": self.keyring.encrypt(address, recipient_context(controller_id)),
             "recipient_index": index, "language": lang.value, "template": template,
@@ -269,13 +281,33 @@ class Outbox:
             "is_marketing": is_marketing, "status": (Status.SENT if delivered else Status.QUEUED).value,
             "attempts": 0, "next_attempt_at": now, "last_error": None,
             "idempotency_key": idempotency_key or f"auto:{message_id}", "fingerprint": fingerprint,
-            "created_at": now, "sent_at": now if delivered else None, "read_at": None})
-        return message_id
+            "created_at": now, "sent_at": now if delivered else None, "read_at": None}
+        if idempotency_key is None:  # a key of its own, which nothing else can hold
+            self.session.execute(_INSERT, row)
+            return message_id
+        inserted = self.session.execute(_INSERT_NEW[self.session.get_bind().dialect.name], row)
+        return message_id if inserted.first() is not None else None
 
-    def _by_key(self, controller_id: str, key: str) -> tuple[str, str] | None:
-        """The id and fingerprint of the message queued under `key`."""
-        found = self.session.execute(_BY_KEY, {"controller_id": controller_id, "key": key}).first()
-        return (found.id, found.fingerprint) if found is not None else None
+    def _earlier(self, controller_id: str, key: str | None, fingerprint: str) -> Queued | None:
+        """The message queued before under `key`, None when there is none: the same message again is that one,
+        and a different one a `Conflict`."""
+        found = self.session.execute(_BY_KEY, {"controller_id": controller_id, "key": key}).first() \
+            if key is not None else None
+        if found is None:
+            return None
+        if found.fingerprint != fingerprint:
+            raise Conflict("this idempotency key was used for a different message",
+                           field="idempotency_key", fix="Use a new key for a new message.")
+        return Queued(found.id, created=False, session=self.session)
+
+    def _used(self, controller_id: str, key: str | None, fingerprint: str) -> Queued:
+        """`_earlier` once the INSERT found `key` taken: the message is there to read (nothing deletes messages;
+        one removed by hand in between is answered with a retry)."""
+        earlier = self._earlier(controller_id, key, fingerprint)
+        if earlier is None:
+            raise Conflict("the message under this idempotency key went away while it was being queued",
+                           field="idempotency_key", fix="Try again.")
+        return earlier
 
     def get(self, controller_id: str, message_id: str) -> OutboxMessage:
         message = self.session.get(OutboxMessage, message_id)
