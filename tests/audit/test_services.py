@@ -218,6 +218,43 @@ def test_a_rolled_back_savepoint_takes_its_events_and_its_head_with_it(sessions:
     assert _verify(sessions, cid)[0]
 
 
+def test_a_rolled_back_savepoint_leaves_the_held_row_with_the_head_before_it(sessions: sessionmaker[Session]) -> None:
+    """The head moved in a savepoint (or in one committed inside it) is not what the held row says once that
+    savepoint is rolled back: it is read again, in this session as from any other."""
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        log = AuditLog(s)
+        controller = locked_controller(s, cid)
+        assert controller is not None
+        with pytest.raises(ValueError, match="undo"), s.begin_nested():
+            with s.begin_nested():
+                log.record_many(cid, [Entry("test", "thing.tried", "thing:1")])
+            log.record(cid, actor="test", action="thing.tried", target="thing:2")
+            assert controller.audit_head_seq == 3
+            raise ValueError("undo")
+        assert (controller.audit_head_seq, s.get(Controller, cid)) == (1, controller)
+        assert AuditLog(s).verify(cid).ok
+        log.record_many(cid, [Entry("test", "thing.done", "thing:3")])
+    assert _actions(sessions, cid)[1:] == ["thing:3"]
+    assert _verify(sessions, cid)[0]
+
+
+def test_what_the_caller_left_pending_is_flushed_by_an_append(sessions: sessionmaker[Session]) -> None:
+    """An append flushes the session, as it did when it wrote through the ORM: a row added before it is in the
+    database after it, whether or not the controller's lock was already held."""
+    with sessions() as s, s.begin():
+        cid = make_controller(s)
+        for held in (False, True):
+            if held:
+                locked_controller(s, cid)
+            subject = Subject(id=str(uuid.uuid4()), controller_id=cid)
+            s.add(subject)
+            with s.no_autoflush:
+                AuditLog(s).record_many(cid, [Entry("test", "thing.done", f"subject:{subject.id}")])
+                assert not s.new
+                assert s.execute(select(Subject.id).where(Subject.id == subject.id)).scalar_one() == subject.id
+
+
 def test_events_around_the_consent_ledger_in_one_transaction_verify(sessions: sessionmaker[Session],
                                                                       keyring: Keyring) -> None:
     """The ledger's batch moves the audit head itself (on PostgreSQL in raw SQL, behind the ORM's back); an append

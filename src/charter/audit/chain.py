@@ -38,14 +38,15 @@ def _iso(at: dt.datetime) -> str:
     return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+# What `json.dumps(…, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)` builds on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def event_hash(
     controller_id: str, *, seq: int, at: dt.datetime, actor: str, action: str, target: str,
     data: Mapping[str, object], prev_hash: str,
 ) -> str:
-    body = json.dumps(
-        [controller_id, seq, _iso(at), actor, action, target, data, prev_hash],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
-    )
+    body = _CANONICAL.encode([controller_id, seq, _iso(at), actor, action, target, data, prev_hash])
     return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

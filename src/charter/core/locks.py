@@ -8,16 +8,18 @@ asked for the lock waited for each other: a deadlock.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import BindParameter, bindparam, event, inspect, select, update
+from sqlalchemy import BindParameter, Table, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from charter.core.models import Controller
 
 _SQLITE_LOCKED = "charter.sqlite_write_lock"
 _FRESH = "charter.controller_fresh"
+_MOVED = "charter.controller_head_moved"
 _HEAD = frozenset({"audit_head_seq", "audit_head_hash"})
 
 
@@ -39,11 +41,15 @@ def _innermost(session: Session) -> SessionTransaction | None:
 def _holds(session: Session, transaction: SessionTransaction) -> bool:
     """`transaction` is the session's innermost transaction or encloses it, so what it locked is still locked: a
     savepoint rolled back releases the row locks taken in it, and one that ended either way is out of the chain."""
-    current = _innermost(session)
-    while current is not None:
-        if current is transaction:
+    return _encloses(transaction, _innermost(session))
+
+
+def _encloses(outer: SessionTransaction, inner: SessionTransaction | None) -> bool:
+    """`inner` is `outer` or a savepoint begun inside it (`inner` may have ended)."""
+    while inner is not None:
+        if inner is outer:
             return True
-        current = current.parent
+        inner = inner.parent
     return False
 
 
@@ -64,6 +70,9 @@ _TOUCH_AND_READ = _TOUCH.returning(Controller).execution_options(populate_existi
 _LOCK = select(Controller.id).where(Controller.id == _ID).with_for_update(key_share=True)
 _LOCK_AND_READ = (select(Controller).where(Controller.id == _ID).with_for_update(key_share=True)
                   .execution_options(populate_existing=True))
+_CONTROLLERS = cast(Table, Controller.__table__)
+_MOVE_HEAD = update(_CONTROLLERS).where(_CONTROLLERS.c.id == _ID).values(
+    audit_head_seq=bindparam("seq"), audit_head_hash=bindparam("hash"))
 
 
 def lock_controller(session: Session, controller_id: str) -> bool:
@@ -101,9 +110,26 @@ def locked_controller(session: Session, controller_id: str) -> Controller | None
     return controller
 
 
+def move_head(session: Session, controller: Controller, seq: int, hash_: str) -> None:
+    """Move the audit head of `controller` (held under its lock, from `locked_controller`) to event `seq` with hash
+    `hash_`: one Core UPDATE, and the held row given the new head as loaded, not as a change for a flush to write.
+
+    Flushing the change would cost several times the statement. What the flush did besides, this does too: the new
+    head is remembered (`note_head`), and a savepoint rolled back expires the row (`_expire_moved`), as it expires
+    the rows flushed in it."""
+    session.execute(_MOVE_HEAD, {"controller_id": controller.id, "seq": seq, "hash": hash_})
+    set_committed_value(controller, "audit_head_seq", seq)
+    set_committed_value(controller, "audit_head_hash", hash_)
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:
+        moved: dict[SessionTransaction, list[Controller]] = session.info.setdefault(_MOVED, {})
+        moved.setdefault(savepoint, []).append(controller)
+    note_head(session, controller)
+
+
 def note_head(session: Session, controller: Controller) -> None:
-    """Remember the controller's audit head as read under its lock, or as this transaction just moved it through
-    the ORM (`charter.audit.services.AuditLog`), for `locked_controller` to trust while the lock is held."""
+    """Remember the controller's audit head as read under its lock, or as this transaction just moved it
+    (`move_head`), for `locked_controller` to trust while the lock is held."""
     transaction = _innermost(session)
     if transaction is not None:
         fresh: dict[str, _Fresh] = session.info.setdefault(_FRESH, {})
@@ -130,3 +156,18 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
     if fresh:
         for controller_id in [c for c, known in fresh.items() if known.transaction is transaction]:
             del fresh[controller_id]
+    if transaction.parent is None:
+        session.info.pop(_MOVED, None)  # no savepoint of it is left to roll back
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _expire_moved(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A savepoint rolled back: expire the rows whose head `move_head` moved in it (or in a savepoint inside it),
+    as the ORM expires the rows it flushed there, so that the head is read again, not the one rolled back."""
+    moved: dict[SessionTransaction, list[Controller]] | None = session.info.get(_MOVED)
+    if not moved:
+        return
+    for savepoint in [t for t in moved if _encloses(previous_transaction, t)]:
+        for controller in moved.pop(savepoint):
+            if controller in session:
+                session.expire(controller)
