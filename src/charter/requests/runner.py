@@ -371,7 +371,9 @@ class TaskRunner:
         claim = (update(TASKS).where(TASKS.c.id.in_(ids), _claimable_sql(now))
                  .values(status=_RUNNING, lease_until=now + self.lease, attempts=TASKS.c.attempts + 1,
                          started_at=now))
-        claimed_columns = (TASKS.c.id, TASKS.c.attempts, TASKS.c.spec)
+        # Specs planning wrote in this process are carried; read back (and parse) only those that are not.
+        known = all(t.id in carried.specs for t in tasks)
+        claimed_columns = (TASKS.c.id, TASKS.c.attempts) if known else (TASKS.c.id, TASKS.c.attempts, TASKS.c.spec)
         if session.get_bind().dialect.update_returning:
             claimed = {row[0]: row for row in session.execute(claim.returning(*claimed_columns))}
             if len(claimed) != len(ids):
@@ -387,7 +389,7 @@ class TaskRunner:
             if attempts[task.id] > MAX_ATTEMPTS:
                 break
             claims.append(Claim(task.id, attempts[task.id], task.position, Operation(task.operation),
-                                task.collection, claimed[task.id][2]))
+                                task.collection, carried.specs[task.id] if known else claimed[task.id][2]))
         if claims:
             _release(session, ids[len(claims):], attempts)  # the next claim fails the first of them
             if any(c.operation is Operation.DISABLE_LOGIN for c in claims) and carried.login_webhook is None:
