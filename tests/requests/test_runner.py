@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
@@ -18,6 +20,7 @@ from charter.audit.services import AuditLog
 from charter.core.crypto import Keyring
 from charter.core.errors import CharterError
 from charter.disclosures.services import DisclosureLog
+from charter.requests import tasks as tasks_module
 from charter.requests.bundle import as_csv, as_html, as_json, as_zip, collect
 from charter.requests.models import DataRequest, RecipientNotice, RequestTask
 from charter.requests.runner import TaskRunner
@@ -295,6 +298,72 @@ def test_a_first_batch_that_only_reads_starts_before_its_claim_commits_and_settl
         tasks = _tasks(world, rid)
         assert _request(world, rid).status == "completed" and tasks and all(
             t.status == "done" and t.attempts == 1 for t in tasks)
+        with sessions() as session:
+            assert AuditLog(session).verify(world.cid).ok
+
+
+def _submit_and_verify(world: World, kind: str) -> str:
+    """Submit as Ann and verify in a second transaction (where the request is planned); its id."""
+    with world.sessions() as session, session.begin():
+        rid = world.service(session).submit(world.cid, kind=kind, identity_kind="email", identity_value=ANN_EMAIL,
+                                            language="en", actor="t").request.id
+    with world.sessions() as session, session.begin():
+        world.service(session).verify(world.cid, rid, world.last_code(), actor="t")
+    return rid
+
+
+def test_a_first_batch_done_before_its_planning_transaction_ends_is_settled_in_it(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The access pass starts at its claim; the planning transaction waits for it at its end and records it itself,
+    so when that transaction has committed every read is recorded, with no transaction of the worker's."""
+    monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)  # however slow the machine, the reads end within it
+    with shop_world(sessions, keyring, tmp_path) as world:
+        committed_by: list[str] = []
+
+        def count(_session: Session) -> None:
+            committed_by.append(threading.current_thread().name)
+
+        event.listen(Session, "after_commit", count)
+        try:
+            rid = _submit_and_verify(world, "access")
+            reads = [t for t in _tasks(world, rid) if t.operation == "retrieve"]  # before the worker is waited for
+            assert reads and all(t.status in ("done", "waiting") and t.attempts == 1 for t in reads)
+            assert world.worker.wait_idle(30)
+        finally:
+            event.remove(Session, "after_commit", count)
+        assert not [name for name in committed_by if name.startswith("charter-requests")]
+        with sessions() as session:
+            events = session.query(AuditEvent).filter_by(controller_id=world.cid, action="request.task_done").all()
+            assert len([e for e in events if e.target == f"request:{rid}"]) == len(
+                [t for t in reads if t.status == "done"])
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed"
+        assert all(t.attempts == 1 for t in _tasks(world, rid))
+        with sessions() as session:
+            assert AuditLog(session).verify(world.cid).ok
+
+
+def test_a_first_batch_slower_than_the_wait_is_settled_by_the_worker_after_the_commit(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that does not answer within the wait leaves the planning transaction free to commit; the worker
+    records the reads when they come. An erasure's changes start only after its access pass is recorded."""
+    monkeypatch.setattr(tasks_module, "INLINE_WAIT", 0.2)
+    with shop_world(sessions, keyring, tmp_path, backend="postgresql") as world:
+        locker = psycopg.connect(world.shop_url.replace("postgresql+psycopg://", "postgresql://"))
+        try:
+            locker.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")  # the reads wait for this
+            rid = _submit_and_verify(world, "erasure")
+            assert _request(world, rid).status == "executing"
+            assert not any(t.status == "done" for t in _tasks(world, rid))
+        finally:
+            locker.rollback()
+            locker.close()
+        assert world.worker.wait_idle(30)
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        done = _tasks(world, rid)
+        last_read = max(t.finished_at for t in done if t.operation == "retrieve" and t.finished_at)
+        assert all(t.started_at and t.started_at >= last_read for t in done if t.operation == "erase")
         with sessions() as session:
             assert AuditLog(session).verify(world.cid).ok
 

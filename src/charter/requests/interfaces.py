@@ -79,6 +79,12 @@ class ClaimingQueue(Protocol):
     def abandon_claimed(self, claimed: object) -> None:
         """After the caller's transaction rolled back: drop what `claimed` returned, if it started already."""
 
+    def settle_here(self, session: Session, claimed: object) -> object | None:
+        """At the end of the caller's unit of work, still in its transaction: if what `claimed` returned started
+        at once and finishes within a short wait, record what it did here, so no transaction of its own follows.
+        Returns the next batch this claimed, for `start_claimed` once the transaction commits (None: nothing to
+        start, or the worker settles it after the commit as usual)."""
+
 
 class NullQueue:
     """Enqueues nothing: the sweeper (or a test) picks the tasks up from the database."""

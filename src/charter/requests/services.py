@@ -75,11 +75,14 @@ _Method = Callable[Concatenate["RequestService", _P], _R]
 
 
 def _audited_together(method: _Method[_P, _R]) -> _Method[_P, _R]:
-    """The method's audit events are written together when it returns (`charter.audit.services.batched`)."""
+    """The method's audit events are written together when it returns (`charter.audit.services.batched`), after
+    the first batch it started, if that finished meanwhile, is settled in its transaction (`_settle_started`)."""
     @functools.wraps(method)
     def wrapper(self: RequestService, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         with batched(self.session):
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
+            self._settle_started()
+            return result
     return wrapper
 
 
@@ -162,6 +165,7 @@ class RequestService:
         self.outbox = Outbox(session, keyring, notify=notify)
         self.challenges = Challenges(session, keyring)
         self._settings: dict[str, RequestSettings] = {}
+        self._started: list[tuple[ClaimingQueue, object]] = []
 
     # --- reading ----------------------------------------------------------------------------------------------
 
@@ -423,9 +427,23 @@ class RequestService:
             claimed = queue.claimed(self.session, request, planned)
             event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
             event.listen(self.session, "after_rollback", lambda _s: queue.abandon_claimed(claimed), once=True)
+            self._started.append((queue, claimed))
             return ids
         self.enqueue_after_commit(ids[:1])
         return ids
+
+    def _settle_started(self) -> None:
+        """First batches this unit of work started before committing (an access pass) that have finished by now
+        are recorded in its transaction rather than in one of their own; the batch each claimed next (an erasure's
+        changes) starts once the transaction commits, so the access pass is durable before anything is changed."""
+        started, self._started = self._started, []
+        for queue, claimed in started:
+            following = queue.settle_here(self.session, claimed)
+            if following is not None:
+                self._start_after_commit(queue, following)
+
+    def _start_after_commit(self, queue: ClaimingQueue, claimed: object) -> None:
+        event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
 
     def _insert_tasks(self, request: DataRequest, drafts: Sequence[TaskDraft], first: FirstClaim | None) -> list[int]:
         """Write the tasks in one statement, the first `first.count` already claimed; their ids in order (from

@@ -34,6 +34,9 @@ __all__ = ["ACTOR_NAME", "DramatiqQueue", "InProcessWorker", "Sweeper", "make_br
 log = logging.getLogger(__name__)
 
 ACTOR_NAME = "charter_run_task"
+INLINE_WAIT = 0.05
+"""Seconds the transaction that planned a request waits, at its end, for the first batch started early to finish
+its reads, to settle it in that same transaction; a slower store is settled by the worker after the commit."""
 
 
 class InProcessWorker:
@@ -77,6 +80,13 @@ class InProcessWorker:
         """The planning transaction rolled back: a batch started early is dropped without a settle."""
         if isinstance(claimed, Batch) and claimed.gate is not None:
             claimed.gate.abandon()
+
+    def settle_here(self, session: Session, claimed: object) -> object | None:
+        """Settle a first batch started early in the transaction that planned it, if its reads end within
+        `INLINE_WAIT` (`TaskRunner.settle_in`); the next batch it claimed, if any."""
+        if not isinstance(claimed, Batch) or claimed.gate is None:
+            return None
+        return self.runner.settle_in(session, claimed, INLINE_WAIT)
 
     def _put(self, item: int | Batch) -> None:
         with self._idle:
