@@ -26,7 +26,7 @@ class FirstClaim:
 
 @dataclass(frozen=True)
 class PlannedTask:
-    """A task just written, pending, as the transaction that planned it wrote it."""
+    """A task as the transaction that plans it writes it."""
 
     id: int
     position: int
@@ -69,8 +69,12 @@ class ClaimingQueue(Protocol):
         claimed, for this queue to start on the moment the transaction commits (None: none, enqueue as usual)."""
 
     def claimed(self, session: Session, request: Any, planned: Planned) -> object:
-        """In the caller's transaction, which has just written `planned`'s tasks as `first_claim` said: the batch
-        to hand to `start_claimed` once it commits."""
+        """In the caller's transaction, which is about to write `planned`'s tasks as `first_claim` said (their ids
+        standing in as -1 - position until `bind_claimed`): the batch to hand to `start_claimed` once it commits.
+        A batch that only reads may start at once."""
+
+    def bind_claimed(self, claimed: object, ids: Sequence[int]) -> None:
+        """The tasks are written: their ids, in position order, replace the ones standing in for them."""
 
     def start_claimed(self, claimed: object) -> None:
         """After the caller's transaction committed: run what `claimed` returned (or, if it started already, let

@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -213,6 +213,16 @@ class Batch:
     def changes(self) -> bool:
         """Whether the batch changes a store: then each store's changes commit together, or not at all."""
         return any(c.operation in _CHANGES for c in self.claims)
+
+    def bind(self, ids: Sequence[int]) -> None:
+        """The claimed tasks' ids, now they are written, for the ids that stood in for them (-1 - position) while
+        the batch may already run: the claims are replaced whole, and the carried specs answer to both ids, so a
+        run under way finds what it needs either way; the settle, after the commit, sees the real ones."""
+        real = {-1 - position: task_id for position, task_id in enumerate(ids)}
+        c = self.carried
+        c.parsed = {**c.parsed, **{real[k]: v for k, v in c.parsed.items() if k in real}}
+        c.specs = {**c.specs, **{real[k]: v for k, v in c.specs.items() if k in real}}
+        self.claims = tuple(replace(claim, task_id=real.get(claim.task_id, claim.task_id)) for claim in self.claims)
 
     def context(self, claim: Claim) -> TaskContext:
         c = self.carried

@@ -413,24 +413,34 @@ class RequestService:
         request.status = transition(request.status, Event.PLAN).value
         request.status = transition(request.status, Event.START).value
         request.started_at = request.updated_at = utcnow()
-        self.session.flush()
         queue = self.queue
-        first = queue.first_claim([d.operation.value for d in drafts]) if isinstance(queue, ClaimingQueue) else None
+        first = queue.first_claim([d.operation.value for d in drafts]) if isinstance(queue, ClaimingQueue) and \
+            drafts else None
+        claimed: object | None = None
+        if first is not None and isinstance(queue, ClaimingQueue):
+            # Claimed before the rows are written, under ids standing in for theirs (`ClaimingQueue.claimed`): a
+            # first batch that only reads starts now, its reads overlapping the INSERTs below.
+            planned = Planned(tuple(PlannedTask(-1 - position, position, d.operation.value, d.collection, d.spec,
+                                                d.task) for position, d in enumerate(drafts)),
+                              claimed=first.count, held=held, identities=identities, params=params)
+            claimed = queue.claimed(self.session, request, planned)
+            self._when_done(queue, claimed)
+        self.session.flush()
         ids = self._insert_tasks(request, drafts, first)
         self.audit.record(request.controller_id, actor=actor, action="request.planned",
                           target=f"request:{request.id}",
                           data={"tasks": len(drafts), "datamap_version": request.datamap_version})
-        if ids and first is not None and isinstance(queue, ClaimingQueue):
-            planned = Planned(tuple(PlannedTask(i, position, d.operation.value, d.collection, d.spec, d.task)
-                                    for position, (i, d) in enumerate(zip(ids, drafts, strict=True))),
-                              claimed=first.count, held=held, identities=identities, params=params)
-            claimed = queue.claimed(self.session, request, planned)
-            event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
-            event.listen(self.session, "after_rollback", lambda _s: queue.abandon_claimed(claimed), once=True)
+        if claimed is not None and isinstance(queue, ClaimingQueue):
+            queue.bind_claimed(claimed, ids)
             self._started.append((queue, claimed))
             return ids
         self.enqueue_after_commit(ids[:1])
         return ids
+
+    def _when_done(self, queue: ClaimingQueue, claimed: object) -> None:
+        """Start (or let settle) what `claimed` returned once this transaction commits; drop it if it rolls back."""
+        event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
+        event.listen(self.session, "after_rollback", lambda _s: queue.abandon_claimed(claimed), once=True)
 
     def _settle_started(self) -> None:
         """First batches this unit of work started before committing (an access pass) that have finished by now

@@ -67,6 +67,11 @@ class InProcessWorker:
             self._put(batch)
         return batch
 
+    def bind_claimed(self, claimed: object, ids: Sequence[int]) -> None:
+        if not isinstance(claimed, Batch):
+            raise TypeError("bind_claimed takes what claimed returned")
+        claimed.bind(ids)
+
     def start_claimed(self, claimed: object) -> None:
         """The planning transaction committed: run the batch `claimed` returned, or let it settle if it started."""
         if not isinstance(claimed, Batch):
