@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -366,6 +367,44 @@ def test_a_first_batch_slower_than_the_wait_is_settled_by_the_worker_after_the_c
         assert all(t.started_at and t.started_at >= last_read for t in done if t.operation == "erase")
         with sessions() as session:
             assert AuditLog(session).verify(world.cid).ok
+
+
+def _shop(world: World) -> list[list[dict[str, object]]]:
+    """The shop's orders and order lines, whatever order the database returns them in."""
+    return [sorted(table_rows(world.shop_url, table), key=repr) for table in (orders, order_items)]
+
+
+def test_an_erasure_run_before_its_planning_transaction_commits_keeps_nothing_if_that_rolls_back(
+        sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The access pass is settled where the erasure is planned, and the erasures start at once, but the stores
+    commit them only after that transaction commits: they are under way (the rows they changed are locked), and a
+    rollback leaves the shop's data, and Charter's, as they were."""
+    monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)
+    with shop_world(sessions, keyring, tmp_path, backend="postgresql") as world:
+        with sessions() as session, session.begin():
+            rid = world.service(session).submit(world.cid, kind="erasure", identity_kind="email",
+                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        before = _shop(world)
+        other = psycopg.connect(world.shop_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        other.execute("SET lock_timeout = '200ms'")
+
+        class Undone(Exception):
+            pass
+
+        try:
+            with pytest.raises(Undone), sessions() as session, session.begin():
+                world.service(session).verify(world.cid, rid, world.last_code(), actor="t")
+                with pytest.raises(psycopg.errors.LockNotAvailable):  # the erasure holds Ann's order
+                    for _ in range(100):  # until the erasure has reached the orders
+                        other.execute("UPDATE orders SET note = note WHERE id = 'o1'")
+                        time.sleep(0.05)
+                assert _shop(world) == before
+                raise Undone
+        finally:
+            other.close()
+        assert world.worker.wait_idle(30)
+        assert _shop(world) == before
+        assert _request(world, rid).status == "received" and _tasks(world, rid) == []
 
 
 def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_request(

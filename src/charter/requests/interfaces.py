@@ -83,6 +83,10 @@ class ClaimingQueue(Protocol):
     def abandon_claimed(self, claimed: object) -> None:
         """After the caller's transaction rolled back: drop what `claimed` returned, if it started already."""
 
+    def start_early(self, claimed: object) -> None:
+        """What `settle_here` returned may start before the caller's transaction commits, if nothing it changes
+        becomes visible before (`start_claimed` or `abandon_claimed` follow, as for `claimed`)."""
+
     def settle_here(self, session: Session, claimed: object) -> object | None:
         """At the end of the caller's unit of work, still in its transaction: if what `claimed` returned started
         at once and finishes within a short wait, record what it did here, so no transaction of its own follows.

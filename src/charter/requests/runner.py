@@ -45,7 +45,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.services import AuditLog, Entry, batched
-from charter.connectors.base import ConnectorError, Row
+from charter.connectors.base import ConnectorError, Row, StoreKind
 from charter.core.crypto import Keyring
 from charter.core.db import utcnow
 from charter.core.errors import CharterError
@@ -214,6 +214,18 @@ class Batch:
         """Whether the batch changes a store: then each store's changes commit together, or not at all."""
         return any(c.operation in _CHANGES for c in self.claims)
 
+    @property
+    def may_start_early(self) -> bool:
+        """Whether the batch may run before the transaction that claimed it commits: it only reads, or every change
+        it makes is held in a SQL store's transaction, which commits only after that one (`TaskRunner._execute`).
+        A change to Redis or through a webhook would be made at once."""
+        if self.reads_only:
+            return True
+        parsed = self.carried.parsed
+        return all(c.operation is not Operation.DISABLE_LOGIN and c.task_id in parsed
+                   and (parsed[c.task_id].connection.kind.is_sql or parsed[c.task_id].connection.kind is
+                        StoreKind.MANUAL) for c in self.claims)
+
     def bind(self, ids: Sequence[int]) -> None:
         """The claimed tasks' ids, now they are written, for the ids that stood in for them (-1 - position) while
         the batch may already run: the claims are replaced whole, and the carried specs answer to both ids, so a
@@ -253,6 +265,10 @@ class _Executed:
 
 class _RollBack(Exception):
     """Raised inside an atomic batch's `held` block so that every store rolls back what the batch changed."""
+
+
+class _Abandoned(Exception):
+    """The transaction that claimed a batch started early rolled back (or never said): its changes roll back."""
 
 
 class TaskRunner:
@@ -307,8 +323,13 @@ class TaskRunner:
                 done = self._run_batch(batch)
                 if batch.changes and done.failure is not None:
                     raise _RollBack
+                if batch.changes and batch.gate is not None and not batch.gate.wait(GATE_WAIT):
+                    raise _Abandoned  # nothing it changed may be kept: the stores roll back
         except _RollBack:
             done = done.rolled_back()
+        except _Abandoned:
+            log.info("a request's batch of changes was started before its claim committed, which it did not")
+            return None
         except ConnectorError as exc:
             if not batch.changes or done.failure is not None or done.crashed:
                 raise

@@ -445,15 +445,14 @@ class RequestService:
     def _settle_started(self) -> None:
         """First batches this unit of work started before committing (an access pass) that have finished by now
         are recorded in its transaction rather than in one of their own; the batch each claimed next (an erasure's
-        changes) starts once the transaction commits, so the access pass is durable before anything is changed."""
+        changes) may start at once, but what it changes is committed in the stores only after this transaction
+        commits, so the access pass is durable before anything is changed (`InProcessWorker.start_early`)."""
         started, self._started = self._started, []
         for queue, claimed in started:
             following = queue.settle_here(self.session, claimed)
             if following is not None:
-                self._start_after_commit(queue, following)
-
-    def _start_after_commit(self, queue: ClaimingQueue, claimed: object) -> None:
-        event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
+                queue.start_early(following)
+                self._when_done(queue, following)
 
     def _insert_tasks(self, request: DataRequest, drafts: Sequence[TaskDraft], first: FirstClaim | None) -> list[int]:
         """Write the tasks in one statement, the first `first.count` already claimed; their ids in order (from

@@ -62,10 +62,21 @@ class InProcessWorker:
         """The first batch, started at once when it only reads (its store reads overlap the rest of the planning
         transaction; it is settled once that commits), else when the transaction commits (`start_claimed`)."""
         batch = self.runner.claimed(session, request, planned)
-        if batch.reads_only and self._workers:
+        if batch.reads_only:
+            self._start_early(batch)
+        return batch
+
+    def start_early(self, claimed: object) -> None:
+        """A batch claimed in a transaction still open (an erasure's changes, claimed where its access pass was
+        settled) starts now if its changes stay in SQL transactions until that one commits (`Batch.may_start_early`);
+        hand it to `start_claimed` / `abandon_claimed` when it ends either way."""
+        if isinstance(claimed, Batch) and claimed.may_start_early:
+            self._start_early(claimed)
+
+    def _start_early(self, batch: Batch) -> None:
+        if self._workers:
             batch.gate = Gate()
             self._put(batch)
-        return batch
 
     def bind_claimed(self, claimed: object, ids: Sequence[int]) -> None:
         if not isinstance(claimed, Batch):
