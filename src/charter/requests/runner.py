@@ -99,9 +99,14 @@ _TASK_COLUMNS = (TASKS.c.id, TASKS.c.position, TASKS.c.operation, TASKS.c.collec
                  TASKS.c.attempts, TASKS.c.lease_until)
 
 
-def _task_rows(session: Session, *where: Any, lock: bool = False) -> list[_TaskRow]:
-    query = select(*_TASK_COLUMNS).where(*where).order_by(TASKS.c.position)
-    return [_TaskRow(*row) for row in session.execute(query.with_for_update() if lock else query)]
+_TASKS_OF = select(*_TASK_COLUMNS).where(TASKS.c.request_id == bindparam("request_id")).order_by(TASKS.c.position)
+_TASKS_OF_LOCKED = _TASKS_OF.with_for_update()
+"""A request's tasks in order (built once: SQLAlchemy then reuses its compiled form without rebuilding it)."""
+
+
+def _task_rows(session: Session, request_id: str, *, lock: bool = False) -> list[_TaskRow]:
+    found = session.execute(_TASKS_OF_LOCKED if lock else _TASKS_OF, {"request_id": request_id})
+    return [_TaskRow(*row) for row in found]
 
 
 class _Contended(Exception):
@@ -430,7 +435,7 @@ class TaskRunner:
         known = tasks
         while Status(request.status) is Status.EXECUTING:
             session.flush()
-            tasks, known = known or _task_rows(session, TASKS.c.request_id == request.id), None
+            tasks, known = known or _task_rows(session, request.id), None
             now = utcnow()
             todo = [t for t in tasks if t.status not in (_DONE, _WAITING)]
             if todo and not _claimable(todo[0], now):
@@ -461,20 +466,17 @@ class TaskRunner:
                carried: Carried) -> Batch | None:
         now = utcnow()
         ids = [t.id for t in tasks]
-        claim = (update(TASKS).where(TASKS.c.id.in_(ids), _claimable_sql(now))
-                 .values(status=_RUNNING, lease_until=now + self.lease, attempts=TASKS.c.attempts + 1,
-                         started_at=now))
+        values = {"ids": ids, "now": now, "lease_until": now + self.lease}
         # Specs planning wrote in this process are carried; read back (and parse) only those that are not.
         known = all(t.id in carried.specs for t in tasks)
-        claimed_columns = (TASKS.c.id, TASKS.c.attempts) if known else (TASKS.c.id, TASKS.c.attempts, TASKS.c.spec)
         if session.get_bind().dialect.update_returning:
-            claimed = {row[0]: row for row in session.execute(claim.returning(*claimed_columns))}
+            claimed = {row[0]: row for row in session.execute(_CLAIM_KNOWN if known else _CLAIM_READING, values)}
             if len(claimed) != len(ids):
                 raise _Contended
         else:
-            if session.execute(claim).rowcount != len(ids):  # type: ignore[attr-defined]
+            if session.execute(_CLAIM, values).rowcount != len(ids):  # type: ignore[attr-defined]
                 raise _Contended
-            claimed = {row[0]: row for row in session.execute(select(*claimed_columns)
+            claimed = {row[0]: row for row in session.execute(select(TASKS.c.id, TASKS.c.attempts, TASKS.c.spec)
                                                               .where(TASKS.c.id.in_(ids)))}
         attempts = {task_id: row[1] for task_id, row in claimed.items()}
         claims: list[Claim] = []
@@ -526,7 +528,7 @@ class TaskRunner:
     # --- settle -------------------------------------------------------------------------------------------
 
     def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
-        every = _task_rows(session, TASKS.c.request_id == batch.carried.request_id, lock=True)
+        every = _task_rows(session, batch.carried.request_id, lock=True)
         rows = {t.id: t for t in every}
         request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
@@ -587,9 +589,8 @@ class TaskRunner:
             spec = session.execute(select(RequestTask.spec).where(RequestTask.id == task.id)).scalar_one()
         record = INTERNAL[Operation(task.operation)](session, self.keyring, request, spec)
         ran = task._replace(attempts=task.attempts + 1)
-        session.execute(update(TASKS).where(TASKS.c.id == task.id).values(
-            attempts=ran.attempts, started_at=now, finished_at=utcnow(), lease_until=None, record=record,
-            status=_DONE))
+        session.execute(_RAN_HERE, {"_id": task.id, "attempts": ran.attempts, "started_at": now,
+                                    "finished_at": utcnow(), "record": record})
         AuditLog(session).record_many(request.controller_id, [_task_done(request, ran, record)])
         return task.id
 
@@ -635,6 +636,11 @@ class TaskRunner:
                                  data={"task": task.position, "collection": task.collection, "error": code})
 
 
+_RAN_HERE = (update(TASKS).where(TASKS.c.id == bindparam("_id"))
+             .values(status=_DONE, attempts=bindparam("attempts"), started_at=bindparam("started_at"),
+                     finished_at=bindparam("finished_at"), lease_until=None, record=bindparam("record")))
+"""What a task that ran in the settle's own transaction (`_run_internal`) writes."""
+
 _RECORD = (update(TASKS).where(TASKS.c.id == bindparam("_id"))
            .values(status=bindparam("status"), record=bindparam("record"),
                    result_encrypted=bindparam("result_encrypted"), finished_at=bindparam("finished_at"),
@@ -657,8 +663,13 @@ def _claimable(task: _TaskRow, now: dt.datetime) -> bool:
                                        and _aware(task.lease_until) < now)
 
 
-def _claimable_sql(now: dt.datetime) -> Any:
-    return or_(TASKS.c.status == _PENDING, and_(TASKS.c.status == _RUNNING, TASKS.c.lease_until < now))
+_CLAIM = (update(TASKS).where(TASKS.c.id.in_(bindparam("ids", expanding=True)), or_(
+    TASKS.c.status == _PENDING, and_(TASKS.c.status == _RUNNING, TASKS.c.lease_until < bindparam("now"))))
+    .values(status=_RUNNING, lease_until=bindparam("lease_until"), attempts=TASKS.c.attempts + 1,
+            started_at=bindparam("now")))
+"""A claim: each of these tasks, if still claimable, running under a new lease with one more attempt."""
+_CLAIM_KNOWN = _CLAIM.returning(TASKS.c.id, TASKS.c.attempts)
+_CLAIM_READING = _CLAIM.returning(TASKS.c.id, TASKS.c.attempts, TASKS.c.spec)
 
 
 def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
