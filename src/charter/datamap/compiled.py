@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from charter.core.errors import NotFound
@@ -64,14 +64,17 @@ _CACHE: OrderedDict[str, _Entry] = OrderedDict()
 _LOCK = threading.Lock()
 
 
+_VERSIONS = select(DataMapVersionRecord.id, DataMapVersionRecord.version, DataMapVersionRecord.content_hash).where(
+    DataMapVersionRecord.controller_id == bindparam("cid"))
+_LATEST = _VERSIONS.order_by(DataMapVersionRecord.id.desc()).limit(1)
+_LABELLED = _VERSIONS.where(DataMapVersionRecord.version == bindparam("version"))
+
+
 def compiled(session: Session, controller_id: str, version: str | None = None) -> Compiled:
     """The version labelled `version`, or else the most recently published one (what new requests are planned
     with), compiled. A controller without one raises `NotFound`."""
-    q = select(DataMapVersionRecord.id, DataMapVersionRecord.version, DataMapVersionRecord.content_hash).where(
-        DataMapVersionRecord.controller_id == controller_id)
-    q = q.where(DataMapVersionRecord.version == version) if version is not None else \
-        q.order_by(DataMapVersionRecord.id.desc()).limit(1)
-    row = session.execute(q).first()
+    row = session.execute(_LATEST, {"cid": controller_id}).first() if version is None else \
+        session.execute(_LABELLED, {"cid": controller_id, "version": version}).first()
     if row is None:
         if version is not None:
             raise NotFound(f"no published data map version {version!r}",

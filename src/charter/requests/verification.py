@@ -21,7 +21,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -195,16 +195,20 @@ _SPENT_KEPT = dt.timedelta(minutes=10)
 """How long a used assertion is remembered after it expired (clocks of host and Charter may differ)."""
 
 
+_USED = cast(Table, UsedAssertion.__table__)
+_SPEND = {name: build(_USED).on_conflict_do_nothing().returning(_USED.c.nonce_hash)
+          for name, build in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+"""Per dialect, the INSERT that records a used assertion unless its nonce is there (built once)."""
+_SPEND_IGNORING = insert(_USED).prefix_with("IGNORE")
+
+
 def _spend(session: Session, values: dict[str, Any]) -> bool:
     """Record a used assertion; False when its nonce is there already. One statement, where a SELECT and a
     savepoint around the INSERT were four."""
-    table = UsedAssertion.__table__
-    assert isinstance(table, Table)  # noqa: S101 - a mapped class's table
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        statement = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
-        return session.execute(statement.values(values).returning(table.c.nonce_hash)).first() is not None
-    ignored = session.execute(insert(table).prefix_with("IGNORE").values(values))
+    statement = _SPEND.get(session.get_bind().dialect.name)
+    if statement is not None:
+        return session.execute(statement, values).first() is not None
+    ignored = session.execute(_SPEND_IGNORING, values)
     return bool(ignored.rowcount == 1)  # type: ignore[attr-defined]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from charter.audit.services import AuditLog
@@ -32,6 +32,14 @@ def aware(at: dt.datetime) -> dt.datetime:
 HOLD_REASON = "legal_hold"
 """The restriction code a hold on one person's rows sets: kept data is used for nothing but storage and security."""
 
+
+
+_HOLDS = select(LegalHold).where(LegalHold.controller_id == bindparam("cid")).order_by(LegalHold.created_at,
+                                                                                       LegalHold.id)
+_HOLDS_IN_FORCE = select(LegalHold).where(
+    LegalHold.controller_id == bindparam("cid"), LegalHold.released_at.is_(None),
+    LegalHold.expires_at > bindparam("now")).order_by(LegalHold.created_at, LegalHold.id)
+"""A controller's legal holds, and those in force at `now` (built once: every erasure asks)."""
 
 class LegalHolds:
     def __init__(self, session: Session, keyring: Keyring) -> None:
@@ -124,10 +132,9 @@ class LegalHolds:
 
     def holds(self, controller_id: str, *, include_ended: bool = False,
              now: dt.datetime | None = None) -> list[LegalHold]:
-        q = select(LegalHold).where(LegalHold.controller_id == controller_id)
-        if not include_ended:
-            q = q.where(LegalHold.released_at.is_(None), LegalHold.expires_at > (now or utcnow()))
-        return list(self.session.execute(q.order_by(LegalHold.created_at, LegalHold.id)).scalars())
+        if include_ended:
+            return list(self.session.execute(_HOLDS, {"cid": controller_id}).scalars())
+        return list(self.session.execute(_HOLDS_IN_FORCE, {"cid": controller_id, "now": now or utcnow()}).scalars())
 
     def in_force(self, controller_id: str, now: dt.datetime | None = None) -> list[HoldScope]:
         return [HoldScope(h.id, h.dataset, h.collection, h.subject_id, aware(h.expires_at))

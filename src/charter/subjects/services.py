@@ -78,6 +78,12 @@ def _reason(reason: str) -> str:
     return reason
 
 
+_BY_IDENTITY = select(Subject).join(Identity, Identity.subject_id == Subject.id).where(
+    Identity.controller_id == bindparam("controller_id"), Identity.kind == bindparam("kind"),
+    Identity.index_hash == bindparam("digest"))
+"""The subject known by one identity's blind index (built once)."""
+
+
 class SubjectDirectory:
     def __init__(self, session: Session, keyring: Keyring, *, default_region: str = "CN") -> None:
         self.session = session
@@ -91,10 +97,8 @@ class SubjectDirectory:
     def find(self, controller_id: str, kind: str, value: str) -> Subject | None:
         k = parse_kind(kind)
         digest = self._index(controller_id, k, normalise(k, value, self.default_region))
-        return self.session.execute(
-            select(Subject).join(Identity, Identity.subject_id == Subject.id).where(
-                Identity.controller_id == controller_id, Identity.kind == k.value, Identity.index_hash == digest)
-        ).scalar_one_or_none()
+        return self.session.execute(_BY_IDENTITY, {"controller_id": controller_id, "kind": k.value,
+                                                   "digest": digest}).scalar_one_or_none()
 
     def get(self, controller_id: str, subject_id: str) -> Subject:
         subject = self.session.get(Subject, subject_id)
