@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
@@ -20,6 +20,7 @@ from charter.outbox.services import reencrypt_outbox
 from charter.policy.services import PolicyStore
 from charter.subjects.services import SubjectDirectory
 from tests.factories import make_controller, policy_text, publish_policy
+from tests.statements import statements_run
 
 CODE = {"code": "042917", "expires_minutes": 10}
 
@@ -98,17 +99,9 @@ def test_a_new_message_under_a_key_takes_the_controller_lock_once_and_reads_no_m
         sessions: sessionmaker[Session], keyring: Keyring) -> None:
     with sessions() as s, s.begin():
         cid = make_controller(s)
-    statements: list[str] = []
-    engine = sessions.kw["bind"]
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        with sessions() as s, s.begin():
-            queued = Outbox(s, keyring).enqueue(cid, channel="email", to="a@example.com", template="verification_code",
-                                                params=CODE, language="en", idempotency_key="verify:req-4",
-                                                actor="test")
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    with statements_run(sessions.kw["bind"]) as statements, sessions() as s, s.begin():
+        queued = Outbox(s, keyring).enqueue(cid, channel="email", to="a@example.com", template="verification_code",
+                                            params=CODE, language="en", idempotency_key="verify:req-4", actor="test")
     assert queued.created
     locks = [st for st in statements if "FOR NO KEY UPDATE" in st or "audit_head_seq=controllers.audit_head_seq" in st]
     assert len(locks) == 1  # the name is read under the lock the audit event then finds held

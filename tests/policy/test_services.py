@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.policy.services import PolicyStore, policy_in_force
 from tests.factories import make_controller, policy_text
+from tests.statements import statements_run
 
 
 def test_the_policy_in_force_is_looked_up_once_per_transaction_and_again_after_a_publication(
@@ -14,11 +14,7 @@ def test_the_policy_in_force_is_looked_up_once_per_transaction_and_again_after_a
     with sessions() as session, session.begin():
         cid = make_controller(session)
         PolicyStore(session).publish(cid, policy_text(cid, "1.0"), source="p.yaml", actor="t")
-    statements: list[str] = []
-    engine = sessions.kw["bind"]
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_run(sessions.kw["bind"]) as statements:
         with sessions() as session, session.begin():
             first = policy_in_force(session, cid)
             looked = len(statements)
@@ -32,5 +28,3 @@ def test_the_policy_in_force_is_looked_up_once_per_transaction_and_again_after_a
             before = len(statements)
             found = policy_in_force(session, cid)
             assert found is not None and found.version == "2.0" and len(statements) > before  # a new transaction looks
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
