@@ -8,9 +8,11 @@ Tasks run in order, in *batches* of consecutive tasks that talk to a store, each
    request). Tasks run in order, so holding the first unfinished task of a request holds the request;
 2. **execute** — the connector calls, one after another, with no transaction open in Charter's database (every
    operation is idempotent). Rows a retrieve finds are kept in memory for the lookups after it. A batch of reads
-   runs in autocommit; a batch of changes holds one transaction per SQL store and commits it before the settle,
-   so its statements pay for one commit, not one each. If one of its tasks fails, the stores roll back what the
-   batch changed and only the failure is recorded: nothing is recorded as done that a store did not keep;
+   runs in autocommit; a batch of changes made only in SQL stores holds one transaction per store and commits it
+   before the settle, so its statements pay for one commit, not one each. If one of its tasks fails, the stores
+   roll back what the batch changed and only the failure is recorded: nothing is recorded as done that a store
+   did not keep. A batch that also calls the host or changes Redis changes each at once, as a transaction held
+   across a call into the host could wait on the host;
 3. **settle** — one transaction records what each task did (counts only; rows and keys encrypted) and its audit
    event (one INSERT for the batch), runs the tasks that change only Charter's database, and moves on: the next
    batch is claimed in the same transaction, or the request completes. Each task's attempt number fences its
@@ -76,6 +78,16 @@ GATE_WAIT = 60.0
 _WAITING, _DONE, _FAILED, _RUNNING, _PENDING = "waiting", "done", "failed", "running", "pending"
 _CHANGES = frozenset({Operation.ERASE, Operation.RECTIFY, Operation.DISABLE_LOGIN})
 """External operations that change a store: never in the same batch after a retrieve."""
+_TRANSACTIONAL = frozenset({StoreKind.POSTGRESQL.value, StoreKind.MYSQL.value, StoreKind.SQLITE.value,
+                            StoreKind.MANUAL.value})
+"""Stores whose changes a batch can hold in a transaction (a manual store changes nothing itself)."""
+
+
+def _store_kind(spec: Mapping[str, Any]) -> str | None:
+    task = spec.get("task")
+    connection = task.get("connection") if isinstance(task, Mapping) else None
+    kind = connection.get("kind") if isinstance(connection, Mapping) else None
+    return kind if isinstance(kind, str) else None
 
 
 def result_context(controller_id: str) -> str:
@@ -216,20 +228,23 @@ class Batch:
 
     @property
     def changes(self) -> bool:
-        """Whether the batch changes a store: then each store's changes commit together, or not at all."""
+        """Whether the batch changes a store."""
         return any(c.operation in _CHANGES for c in self.claims)
 
     @property
+    def atomic(self) -> bool:
+        """A batch of changes made only in SQL stores (or left to staff): it holds one transaction per store, and
+        its changes commit together or not at all. A batch that also calls the host (a webhook store, the login
+        webhook) or changes Redis makes each change at once: a transaction held open across a call into the host
+        could wait on the host, which may be writing to the same database."""
+        return self.changes and all(c.operation is not Operation.DISABLE_LOGIN and
+                                    _store_kind(c.spec) in _TRANSACTIONAL for c in self.claims)
+
+    @property
     def may_start_early(self) -> bool:
-        """Whether the batch may run before the transaction that claimed it commits: it only reads, or every change
-        it makes is held in a SQL store's transaction, which commits only after that one (`TaskRunner._execute`).
-        A change to Redis or through a webhook would be made at once."""
-        if self.reads_only:
-            return True
-        parsed = self.carried.parsed
-        return all(c.operation is not Operation.DISABLE_LOGIN and c.task_id in parsed
-                   and (parsed[c.task_id].connection.kind.is_sql or parsed[c.task_id].connection.kind is
-                        StoreKind.MANUAL) for c in self.claims)
+        """Whether the batch may run before the transaction that claimed it commits: it only reads, or it is atomic,
+        so nothing it changes is committed before that transaction is (`TaskRunner._execute`)."""
+        return self.reads_only or self.atomic
 
     def bind(self, ids: Sequence[int]) -> None:
         """The claimed tasks' ids, now they are written, for the ids that stood in for them (-1 - position) while
@@ -319,16 +334,17 @@ class TaskRunner:
         return Batch(carried, claims)
 
     def _execute(self, batch: Batch) -> Batch | None:
-        """Run the batch, then settle it. A batch of changes holds one transaction per SQL store, committed before
-        the settle records anything: if a task fails, the tasks before it are rolled back rather than recorded, and
-        if a commit fails, the batch fails as a whole (what other stores committed is done again on a retry)."""
+        """Run the batch, then settle it. An atomic batch (`Batch.atomic`) holds one transaction per SQL store,
+        committed before the settle records anything: if a task fails, the tasks before it are rolled back rather
+        than recorded, and if a commit fails, the batch fails as a whole (what other stores committed is done again
+        on a retry)."""
         done = _Executed()
         try:
-            with self._offered_if_crashed(batch), self.pool.held(atomic=batch.changes):
+            with self._offered_if_crashed(batch), self.pool.held(atomic=batch.atomic):
                 done = self._run_batch(batch)
-                if batch.changes and done.failure is not None:
+                if batch.atomic and done.failure is not None:
                     raise _RollBack
-                if batch.changes and batch.gate is not None and not batch.gate.wait(GATE_WAIT):
+                if batch.atomic and batch.gate is not None and not batch.gate.wait(GATE_WAIT):
                     raise _Abandoned  # nothing it changed may be kept: the stores roll back
         except _RollBack:
             done = done.rolled_back()
@@ -336,7 +352,7 @@ class TaskRunner:
             log.info("a request's batch of changes was started before its claim committed, which it did not")
             return None
         except ConnectorError as exc:
-            if not batch.changes or done.failure is not None or done.crashed:
+            if not batch.atomic or done.failure is not None or done.crashed:
                 raise
             done = _Executed(failure=exc, failed_at=0)  # the commit failed: nothing the batch did is known done
         following: Batch | None = self._settle_once_claimed(batch, done)
@@ -394,7 +410,7 @@ class TaskRunner:
                 # Keep what the earlier tasks did (unless the batch's changes roll back with it); this one stays
                 # running until its lease ends and is run again.
                 done.crashed = True
-                if done.outcomes and not batch.changes:
+                if done.outcomes and not batch.atomic:
                     self._settle_once_claimed(batch, done)
                 raise
             done.outcomes.append(outcome)
