@@ -24,7 +24,8 @@ from charter.disclosures.services import DisclosureLog
 from charter.requests import tasks as tasks_module
 from charter.requests.bundle import as_csv, as_html, as_json, as_zip, collect
 from charter.requests.models import DataRequest, RecipientNotice, RequestTask
-from charter.requests.runner import TaskRunner
+from charter.requests.planning import Operation
+from charter.requests.runner import Batch, Carried, Claim, TaskRunner
 from charter.requests.staff import StaffDesk
 from charter.requests.status import describe
 from tests.connectors.shop_tables import customers, order_items, orders, table_rows
@@ -531,3 +532,21 @@ def test_a_task_under_another_workers_lease_is_left_to_that_worker(
             assert again is not None and (again.status, again.attempts) == ("running", 1)
             assert session.query(AuditEvent).filter_by(controller_id=world.cid).count() == events
         assert table_rows(world.shop_url, customers) == before
+
+
+def _batch(*claims: tuple[Operation, str]) -> Batch:
+    carried = Carried(request_id="r", controller_id="c", subject_id=None, params={}, identities={}, found={},
+                      login_webhook=None)
+    return Batch(carried, tuple(Claim(i, 1, i, operation, f"d.c{i}", {"task": {"connection": {"kind": kind}}})
+                                for i, (operation, kind) in enumerate(claims)))
+
+
+def test_only_changes_all_made_in_sql_stores_are_held_in_transactions_and_may_start_early() -> None:
+    erase, read = Operation.ERASE, Operation.RETRIEVE
+    assert _batch((erase, "postgresql"), (erase, "mysql"), (erase, "sqlite"), (erase, "manual")).atomic
+    for other in ("webhook", "redis"):
+        assert not _batch((erase, "postgresql"), (erase, other)).atomic
+        assert not _batch((erase, other)).may_start_early
+    assert not _batch((Operation.DISABLE_LOGIN, "postgresql")).atomic
+    assert not _batch((read, "postgresql")).atomic
+    assert _batch((read, "redis"), (read, "webhook")).may_start_early  # reads change nothing
