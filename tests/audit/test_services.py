@@ -196,8 +196,7 @@ def test_writers_holding_key_share_locks_on_the_controller_do_not_deadlock(postg
 
 def _seqs(sessions: sessionmaker[Session], cid: str) -> list[int]:
     with sessions() as s:
-        return list(s.execute(select(AuditEvent.seq).where(AuditEvent.controller_id == cid)
-                              .order_by(AuditEvent.seq)).scalars())
+        return _seqs_in(s, cid)
 
 
 def test_a_rolled_back_savepoint_takes_its_events_and_its_head_with_it(sessions: sessionmaker[Session]) -> None:
@@ -334,7 +333,8 @@ def test_a_head_read_back_from_an_older_snapshot_is_not_trusted(mariadb_sessions
 
 
 def _seqs_in(session: Session, cid: str) -> list[int]:
-    return list(session.execute(select(AuditEvent.seq).where(AuditEvent.controller_id == cid)).scalars())
+    return list(session.execute(select(AuditEvent.seq).where(AuditEvent.controller_id == cid)
+                                .order_by(AuditEvent.seq)).scalars())
 
 
 def test_the_row_read_under_the_lock_is_not_kept_past_its_transaction(sessions: sessionmaker[Session]) -> None:

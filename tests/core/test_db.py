@@ -45,9 +45,17 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_at_checkout(engin
     assert _backend(engine) != first  # no error: the dead one was found at checkout and replaced
 
 
-def test_back_to_back_checkouts_reuse_the_connection_without_a_check(engine: Engine) -> None:
+def test_back_to_back_checkouts_reuse_the_connection_without_a_check(engine: Engine,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda dbapi: pings.append(dbapi) or ping(dbapi))
     first = _backend(engine)
     assert _backend(engine) == first
+    assert pings == []  # used a moment ago: handed out as it is
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)
+    assert _backend(engine) == first
+    assert len(pings) == 1  # idle long enough: checked, found alive, kept
 
 
 def test_a_connection_that_died_within_the_idle_window_fails_once_then_is_replaced(engine: Engine) -> None:
