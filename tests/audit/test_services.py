@@ -3,7 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from sqlalchemy import select, text, update
@@ -27,14 +28,18 @@ from tests.factories import example_policy_text, make_controller, new_controller
 from tests.services import fresh_mariadb_database, fresh_postgres_database
 
 
-@pytest.fixture(scope="module")
-def postgres_sessions() -> Iterator[sessionmaker[Session]]:
-    """Row locks are PostgreSQL's (SQLite has one write lock for the whole database)."""
-    with fresh_postgres_database() as url:
+def _migrated(fresh: Callable[[], AbstractContextManager[str]]) -> Iterator[sessionmaker[Session]]:
+    with fresh() as url:
         upgrade(url)
         engine = make_engine(url)
         yield session_factory(engine)
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_sessions() -> Iterator[sessionmaker[Session]]:
+    """Row locks are PostgreSQL's (SQLite has one write lock for the whole database)."""
+    yield from _migrated(fresh_postgres_database)
 
 
 def _chain(sessions: sessionmaker[Session], events: int = 5) -> str:
@@ -307,11 +312,7 @@ def test_a_lock_lost_with_its_savepoint_is_taken_again(postgres_sessions: sessio
 @pytest.fixture(scope="module")
 def mariadb_sessions() -> Iterator[sessionmaker[Session]]:
     """InnoDB's REPEATABLE READ: a plain read sees the transaction's snapshot, a locking read the newest row."""
-    with fresh_mariadb_database() as url:
-        upgrade(url)
-        engine = make_engine(url)
-        yield session_factory(engine)
-        engine.dispose()
+    yield from _migrated(fresh_mariadb_database)
 
 
 def test_a_head_read_back_from_an_older_snapshot_is_not_trusted(mariadb_sessions: sessionmaker[Session]) -> None:
