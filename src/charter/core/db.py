@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,8 +49,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class JsonText(dict[str, Any]):
+    """A JSON object that keeps its text once encoded, for one written unchanged again and again (a plan's task, in
+    the task rows of every request planned with it): `dump_json` encodes it once. Shared: never change one."""
+
+    __slots__ = ("_text",)
+
+    def text(self) -> str:
+        try:
+            return self._text
+        except AttributeError:
+            self._text: str = json.dumps(self)
+            return self._text
+
+
+def dump_json(value: Any) -> str:
+    """How JSON columns are written (`make_engine`): as `json.dumps`, but a `JsonText` as the text it keeps."""
+    return value.text() if type(value) is JsonText else json.dumps(value)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    kwargs.setdefault("json_serializer", dump_json)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

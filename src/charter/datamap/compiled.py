@@ -7,22 +7,24 @@ meets that content.
 ```python
 found = compiled(session, "lubpur")            # the current version; compiled(session, cid, "3") for one by label
 plan = found.plan({"email", "phone"})          # remembered per set of identity kinds
-spec = found.dumped(plan.access[0])            # a task as JSON, remembered too
+spec = found.spec(plan.access[0], {"keep": "keys"})  # a task row's spec, its JSON text remembered too
 rule = found.datamap.retention_rule("tax")
 ```
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from charter.core.db import JsonText
 from charter.core.errors import NotFound
 from charter.datamap.models import DataMapVersionRecord
 from charter.datamap.plan import Plan, Planner, TaskSpec
@@ -40,7 +42,8 @@ class Compiled:
     datamap: DataMap
     planner: Planner
     _plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, repr=False, compare=False)
-    _dumps: dict[int, tuple[TaskSpec, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
+    _specs: dict[tuple[int, str], tuple[TaskSpec, JsonText]] = field(default_factory=dict, repr=False,
+                                                                     compare=False)
 
     def plan(self, identity_kinds: Iterable[str]) -> Plan:
         """`Planner.plan`, remembered per set of identity kinds (a plan is a pure function of the two)."""
@@ -50,16 +53,18 @@ class Compiled:
             found = self._plans[key] = self.planner.plan(key)
         return found
 
-    def dumped(self, task: TaskSpec) -> dict[str, Any]:
-        """`task.model_dump(mode="json")` for a task of one of this version's remembered plans, dumped once (kept
-        as long as the plan, so the task's id names it). Shared: read it, never change it."""
-        held = self._dumps.get(id(task))
+    def spec(self, task: TaskSpec, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """A task row's spec, `{"task": task.model_dump(mode="json"), **extra}`, for a task of one of this
+        version's remembered plans (kept as long as the plan, so the task's id names it) and `extra` drawn from
+        the plan too: made once, its JSON text encoded once (`JsonText`). Shared: read it, never change it."""
+        key = (id(task), json.dumps(extra, sort_keys=True))
+        held = self._specs.get(key)
         if held is None or held[0] is not task:
-            held = self._dumps[id(task)] = (task, task.model_dump(mode="json"))
+            held = self._specs[key] = (task, JsonText({"task": task.model_dump(mode="json"), **extra}))
         return held[1]
 
 
-_Entry = tuple[DataMap, Planner, dict[tuple[str, ...], Plan], dict[int, tuple[TaskSpec, dict[str, Any]]]]
+_Entry = tuple[DataMap, Planner, dict[tuple[str, ...], Plan], dict[tuple[int, str], tuple[TaskSpec, JsonText]]]
 _CACHE: OrderedDict[str, _Entry] = OrderedDict()
 _LOCK = threading.Lock()
 

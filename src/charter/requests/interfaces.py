@@ -83,15 +83,12 @@ class ClaimingQueue(Protocol):
     def abandon_claimed(self, claimed: object) -> None:
         """After the caller's transaction rolled back: drop what `claimed` returned, if it started already."""
 
-    def start_early(self, claimed: object) -> None:
-        """What `settle_here` returned may start before the caller's transaction commits, if nothing it changes
-        becomes visible before (`start_claimed` or `abandon_claimed` follow, as for `claimed`)."""
-
     def settle_here(self, session: Session, claimed: object) -> object | None:
         """At the end of the caller's unit of work, still in its transaction: if what `claimed` returned started
         at once and finishes within a short wait, record what it did here, so no transaction of its own follows.
-        Returns the next batch this claimed, for `start_claimed` once the transaction commits (None: nothing to
-        start, or the worker settles it after the commit as usual)."""
+        Returns the next batch this claimed, for `start_claimed` once the transaction commits, or
+        `abandon_claimed` if it rolls back (None: nothing to start, or the worker settles it after the commit as
+        usual); it may have started already, if nothing it changes becomes visible before the commit."""
 
 
 class NullQueue:

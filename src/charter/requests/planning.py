@@ -49,16 +49,17 @@ class TaskDraft:
     """The plan's task `spec["task"]` was dumped from, so a worker in this process need not parse it back."""
 
 
-Dump = Callable[[TaskSpec], dict[str, Any]]
-"""A plan's task as JSON (`TaskSpec.model_dump(mode="json")`, or a remembered copy of it)."""
+Dump = Callable[[TaskSpec, dict[str, Any]], dict[str, Any]]
+"""A store task's spec: `{"task": <the plan's task as JSON>, **extra}` (`dump`, or a remembered copy of it,
+`charter.datamap.compiled.Compiled.spec`)."""
 
 
-def dump(task: TaskSpec) -> dict[str, Any]:
-    return task.model_dump(mode="json")
+def dump(task: TaskSpec, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"task": task.model_dump(mode="json"), **extra}
 
 
 def _collection_task(operation: Operation, task: TaskSpec, dumped: Dump, **extra: Any) -> TaskDraft:
-    return TaskDraft(operation, task.key, {"task": dumped(task), **extra}, task)
+    return TaskDraft(operation, task.key, dumped(task, extra), task)
 
 
 def _retrieve(plan: Plan, dumped: Dump, *, keep_rows: bool) -> list[TaskDraft]:
@@ -95,8 +96,8 @@ def corrected_value(field: FieldSpec, value: Any) -> Any:
 
 
 def draft_tasks(kind: RequestKind, plan: Plan | None, params: dict[str, Any], dumped: Dump = dump) -> list[TaskDraft]:
-    """The tasks of a request, in the order they must run. `dumped` turns the plan's tasks into their specs' JSON
-    (`charter.datamap.compiled.Compiled.dumped` remembers them)."""
+    """The tasks of a request, in the order they must run. `dumped` turns the plan's tasks into their specs
+    (`charter.datamap.compiled.Compiled.spec` remembers them)."""
     if kind in NEEDS_DATAMAP and plan is None:
         raise CharterError("the controller has no published data map to carry the request out with",
                            fix="Publish one with `charter datamap publish`.")

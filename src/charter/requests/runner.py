@@ -221,6 +221,9 @@ class Batch:
     started: float = field(default_factory=time.monotonic)
     gate: Gate | None = None
     """Set when the batch starts before the transaction that claimed it has committed (it only reads)."""
+    written: tuple[_TaskRow, ...] | None = None
+    """A request's first batch: every task of the request as the transaction that planned it writes them, so that
+    a settle in that transaction (`settle_in`) reads nothing back."""
 
     @property
     def reads_only(self) -> bool:
@@ -255,6 +258,8 @@ class Batch:
         c.parsed = {**c.parsed, **{real[k]: v for k, v in c.parsed.items() if k in real}}
         c.specs = {**c.specs, **{real[k]: v for k, v in c.specs.items() if k in real}}
         self.claims = tuple(replace(claim, task_id=real.get(claim.task_id, claim.task_id)) for claim in self.claims)
+        if self.written is not None:
+            self.written = tuple(t._replace(id=real.get(t.id, t.id)) for t in self.written)
 
     def context(self, claim: Claim) -> TaskContext:
         c = self.carried
@@ -331,7 +336,10 @@ class TaskRunner:
                        for t in planned.tasks[:planned.claimed])
         if any(c.operation is Operation.DISABLE_LOGIN for c in claims):
             carried.login_webhook = self._login_webhook(session, request)
-        return Batch(carried, claims)
+        written = tuple(_TaskRow(t.id, t.position, t.operation, t.collection, _RUNNING, 1, None)
+                        if t.position < planned.claimed else _TaskRow(t.id, t.position, t.operation, t.collection,
+                                                                       _PENDING, 0, None) for t in planned.tasks)
+        return Batch(carried, claims, written=written)
 
     def _execute(self, batch: Batch) -> Batch | None:
         """Run the batch, then settle it. An atomic batch (`Batch.atomic`) holds one transaction per SQL store,
@@ -383,16 +391,18 @@ class TaskRunner:
                 batch.gate.offer(None)
             raise
 
-    def settle_in(self, session: Session, batch: Batch, wait: float) -> Batch | None:
+    def settle_in(self, session: Session, batch: Batch, wait: float, start: Callable[[Batch], None]) -> Batch | None:
         """In the transaction that planned and claimed `batch` (started early), at its end: if the batch ends
-        within `wait` seconds, record it here — the worker then leaves it — and return the next batch claimed, to
-        start once this transaction commits. Locks and fencing are the settle's own; the tasks were written in this
-        transaction, so no other worker can hold them."""
+        within `wait` seconds, record it here — the worker then leaves it — and return the next batch claimed. The
+        tasks and the request were written in this transaction, so no other worker can hold them and nothing is
+        read back; a batch of store tasks claimed next is handed to `start` before anything is recorded, so that it
+        may start while this settle writes (`InProcessWorker.start_early`: only what it changes stays uncommitted
+        until this transaction commits)."""
         assert batch.gate is not None  # noqa: S101 - only a batch started early
         done = batch.gate.take(wait)
         if done is None:
             return None
-        following: Batch | None = self._settle(session, batch, done)
+        following: Batch | None = self._settle(session, batch, done, here=start)
         return following
 
     def _run_batch(self, batch: Batch) -> _Executed:
@@ -543,10 +553,17 @@ class TaskRunner:
 
     # --- settle -------------------------------------------------------------------------------------------
 
-    def _settle(self, session: Session, batch: Batch, done: _Executed) -> Batch | None:
-        every = _task_rows(session, batch.carried.request_id, lock=True)
+    def _settle(self, session: Session, batch: Batch, done: _Executed, *,
+                here: Callable[[Batch], None] | None = None) -> Batch | None:
+        """Record what the batch did and move on (module docstring, step 3). `here`: the settle runs in the
+        transaction that wrote the request and its tasks (`settle_in`)."""
+        if here is not None and batch.written is not None:
+            every = list(batch.written)
+            request = session.get(DataRequest, batch.carried.request_id)  # held by this session: no statement
+        else:
+            every = _task_rows(session, batch.carried.request_id, lock=True)
+            request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         rows = {t.id: t for t in every}
-        request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
         assert request is not None  # noqa: S101 - tasks are deleted with their request
         _lock_controller(session, request.controller_id)
         entries: list[Entry] = []
@@ -568,16 +585,25 @@ class TaskRunner:
                 self._fail(session, request, task, done.failure)
             elif not done.crashed:
                 unstarted[task.id] = task.attempts
-        if changes:
-            session.execute(_RECORD, changes)
-        AuditLog(session).record_many(request.controller_id, entries)
-        _release(session, list(unstarted), unstarted)
-        if not owned or done.failure is not None or done.crashed:
-            return None
+        settled = owned and done.failure is None and not done.crashed
         written = {c["_id"]: c["status"] for c in changes}
         now_are = [t._replace(status=written[t.id], lease_until=None) if t.id in written else
                    t._replace(status=_PENDING, lease_until=None, attempts=t.attempts - 1) if t.id in unstarted else t
                    for t in every]
+        following: Batch | None = None
+        early = settled and here is not None and not unstarted and _store_task_next(now_are)
+        if early:
+            # Claimed before the records below are written, so it runs while they are: only tasks in Charter's
+            # own records read what this settle records, and they never join a batch of store tasks.
+            following = self.advance(session, request, carried=batch.carried, tasks=now_are)
+            if following is not None and here is not None:
+                here(following)
+        if changes:
+            session.execute(_RECORD, changes)
+        AuditLog(session).record_many(request.controller_id, entries)
+        _release(session, list(unstarted), unstarted)
+        if not settled or early:
+            return following
         return self.advance(session, request, carried=batch.carried, tasks=now_are)
 
     def _record(self, session: Session, request: DataRequest, task: _TaskRow,
@@ -699,6 +725,12 @@ def _batch_from(tasks: Sequence[_TaskRow], now: dt.datetime) -> list[_TaskRow]:
         batch.append(task)
         retrieved = retrieved or operation is Operation.RETRIEVE
     return batch
+
+
+def _store_task_next(tasks: Sequence[_TaskRow]) -> bool:
+    """Whether the request's next unfinished task is a store task to claim now (`advance` claims it first)."""
+    todo = next((t for t in tasks if t.status not in (_DONE, _WAITING)), None)
+    return todo is not None and Operation(todo.operation) in EXTERNAL and _claimable(todo, utcnow())
 
 
 def _release(session: Session, ids: Sequence[int], attempts: Mapping[int, int]) -> None:

@@ -451,7 +451,6 @@ class RequestService:
         for queue, claimed in started:
             following = queue.settle_here(self.session, claimed)
             if following is not None:
-                queue.start_early(following)
                 self._when_done(queue, following)
 
     def _insert_tasks(self, request: DataRequest, drafts: Sequence[TaskDraft], first: FirstClaim | None) -> list[int]:
@@ -516,7 +515,7 @@ class RequestService:
             return draft_tasks(kind, None, params)
         request.datamap_version = datamap.version
         plan = datamap.plan(set(identities) or {request.identity_kind})
-        return draft_tasks(kind, plan, params, datamap.dumped)
+        return draft_tasks(kind, plan, params, datamap.spec)
 
     def enqueue_after_commit(self, task_ids: Sequence[int]) -> None:
         if not task_ids:

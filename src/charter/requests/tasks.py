@@ -99,10 +99,22 @@ class InProcessWorker:
 
     def settle_here(self, session: Session, claimed: object) -> object | None:
         """Settle a first batch started early in the transaction that planned it, if its reads end within
-        `INLINE_WAIT` (`TaskRunner.settle_in`); the next batch it claimed, if any."""
+        `INLINE_WAIT` (`TaskRunner.settle_in`); the next batch it claimed, if any, already started if it may start
+        early (`start_early`). If the settle fails after starting it, it is abandoned here."""
         if not isinstance(claimed, Batch) or claimed.gate is None:
             return None
-        return self.runner.settle_in(session, claimed, INLINE_WAIT)
+        started: list[Batch] = []
+
+        def start(batch: Batch) -> None:
+            started.append(batch)
+            self.start_early(batch)
+
+        try:
+            return self.runner.settle_in(session, claimed, INLINE_WAIT, start)
+        except BaseException:
+            for batch in started:
+                self.abandon_claimed(batch)
+            raise
 
     def _put(self, item: int | Batch) -> None:
         with self._idle:
