@@ -86,6 +86,26 @@ def _audited_together(method: _Method[_P, _R]) -> _Method[_P, _R]:
     return wrapper
 
 
+_CLAIMED = "charter.requests.claimed"
+"""session.info: the batches its transaction claimed, to start once it commits or drop if it rolls back."""
+
+
+def _handed_out(session: Session) -> list[tuple[ClaimingQueue, object]]:
+    waiting: list[tuple[ClaimingQueue, object]] = session.info.get(_CLAIMED, [])
+    handed, waiting[:] = list(waiting), []
+    return handed
+
+
+def _start_claimed(session: Session) -> None:
+    for queue, claimed in _handed_out(session):
+        queue.start_claimed(claimed)
+
+
+def _abandon_claimed(session: Session) -> None:
+    for queue, claimed in _handed_out(session):
+        queue.abandon_claimed(claimed)
+
+
 def parse_request_kind(kind: str) -> RequestKind:
     try:
         return RequestKind.parse(kind)
@@ -438,9 +458,14 @@ class RequestService:
         return ids
 
     def _when_done(self, queue: ClaimingQueue, claimed: object) -> None:
-        """Start (or let settle) what `claimed` returned once this transaction commits; drop it if it rolls back."""
-        event.listen(self.session, "after_commit", lambda _s: queue.start_claimed(claimed), once=True)
-        event.listen(self.session, "after_rollback", lambda _s: queue.abandon_claimed(claimed), once=True)
+        """Start (or let settle) what `claimed` returned once this transaction commits; drop it if it rolls back.
+        One pair of listeners per session hands out what its transactions claimed (`_CLAIMED`), in order."""
+        waiting: list[tuple[ClaimingQueue, object]] | None = self.session.info.get(_CLAIMED)
+        if waiting is None:
+            waiting = self.session.info[_CLAIMED] = []
+            event.listen(self.session, "after_commit", _start_claimed)
+            event.listen(self.session, "after_rollback", _abandon_claimed)
+        waiting.append((queue, claimed))
 
     def _settle_started(self) -> None:
         """First batches this unit of work started before committing (an access pass) that have finished by now
