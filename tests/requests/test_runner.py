@@ -13,7 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, event, text, update
+from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from charter.audit.models import AuditEvent
@@ -30,6 +31,7 @@ from charter.requests.staff import StaffDesk
 from charter.requests.status import describe
 from tests.connectors.shop_tables import customers, order_items, orders, table_rows
 from tests.requests.world import ANN_EMAIL, World, shop_world
+from tests.statements import statements_run
 
 
 def _request(world: World, rid: str) -> DataRequest:
@@ -406,6 +408,70 @@ def test_an_erasure_run_before_its_planning_transaction_commits_keeps_nothing_if
         assert world.worker.wait_idle(30)
         assert _shop(world) == before
         assert _request(world, rid).status == "received" and _tasks(world, rid) == []
+
+
+def test_an_erasure_claims_its_changes_before_recording_its_access_pass_and_reads_back_none_of_its_rows(
+        engine: Engine, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planning transaction knows the tasks it wrote: settling the access pass in it reads neither them nor the
+    request back, and the erasures are claimed (and start) before the access pass is recorded."""
+    monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)
+    with shop_world(sessions, keyring, tmp_path) as world:
+        with sessions() as session, session.begin():
+            rid = world.service(session).submit(world.cid, kind="erasure", identity_kind="email",
+                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        with statements_run(engine) as seen, sessions() as session, session.begin():
+            world.service(session).verify(world.cid, rid, world.last_code(), actor="t")
+            planning = list(seen)  # this transaction's, before it commits: the worker has written nothing yet
+        assert world.worker.wait_idle(30)
+        _finish_manual(world)
+        assert _request(world, rid).status == "completed_with_held_items"
+        with sessions() as session:
+            assert AuditLog(session).verify(world.cid).ok
+    written = next(i for i, sql in enumerate(planning) if sql.startswith("INSERT INTO request_tasks"))
+    claim = next(i for i, sql in enumerate(planning) if "attempts=(request_tasks.attempts +" in sql)
+    record = next(i for i, sql in enumerate(planning) if "result_encrypted=" in sql)
+    assert written < claim < record
+    read_back = [sql for sql in planning[written:] if sql.startswith("SELECT") and (
+        "FROM request_tasks" in sql or "FROM requests" in sql)]
+    assert read_back == []
+
+
+def test_a_planning_transaction_that_fails_after_its_erasures_started_leaves_them_nothing_to_wait_for(
+        engine: Engine, sessions: sessionmaker[Session], keyring: Keyring, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recording the access pass fails after the erasures it claimed have started: they roll back at once (not
+    after the minute they would wait to hear of a commit), and the shop's data and Charter's stay as they were."""
+    monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)
+    with shop_world(sessions, keyring, tmp_path, backend="postgresql") as world:
+        with sessions() as session, session.begin():
+            rid = world.service(session).submit(world.cid, kind="erasure", identity_kind="email",
+                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        before = _shop(world)
+        with engine.begin() as conn:
+            for statement in _REFUSE_RECORDED_READS[engine.dialect.name]:
+                conn.execute(text(statement))
+        try:
+            with pytest.raises(DBAPIError, match="refused by the test"), sessions() as session, session.begin():
+                world.service(session).verify(world.cid, rid, world.last_code(), actor="t")
+            assert world.worker.wait_idle(10)
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text("DROP TRIGGER refuse_recorded_reads" +
+                                  (" ON request_tasks" if engine.dialect.name == "postgresql" else "")))
+        assert _shop(world) == before
+        assert _request(world, rid).status == "received" and _tasks(world, rid) == []
+
+
+_REFUSE_RECORDED_READS = {
+    "sqlite": ["CREATE TRIGGER refuse_recorded_reads BEFORE UPDATE OF result_encrypted ON request_tasks "
+               "WHEN NEW.result_encrypted IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+    "postgresql": ["CREATE OR REPLACE FUNCTION refuse_recorded_reads() RETURNS trigger AS $$ BEGIN "
+                   "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql",
+                   "CREATE TRIGGER refuse_recorded_reads BEFORE UPDATE OF result_encrypted ON request_tasks "
+                   "FOR EACH ROW WHEN (NEW.result_encrypted IS NOT NULL) EXECUTE FUNCTION refuse_recorded_reads()"],
+}
+"""Charter's own database refusing to record what a retrieve task read."""
 
 
 def test_a_failed_task_leaves_the_rest_unclaimed_and_a_retry_finishes_the_request(

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from charter.audit.chain import GENESIS, ChainLink, Verification, event_hash, verify_links
@@ -36,7 +37,9 @@ _INSERT = insert(cast(Table, AuditEvent.__table__))
 def batched(session: Session) -> Iterator[None]:
     """Audit events recorded in the block are written when it ends, in the order recorded, with one lock and
     one INSERT per controller instead of one each. Inside an outer block, the outer one writes them. If the block
-    raises they are still written while the transaction can take them, in case the caller commits what it did.
+    raises they are still written while the transaction can take them, in case the caller commits what it did;
+    not when the database refused a statement (PostgreSQL has aborted the transaction then, and the INSERT would
+    only hide that error behind its own).
 
     For a unit of work that records several events and reads none of them back before it ends (a request's
     submission, a settle of its tasks). Another chain writer in the block (the consent ledger's bulk path) stays
@@ -48,9 +51,9 @@ def batched(session: Session) -> Iterator[None]:
     session.info[_PENDING] = pending
     try:
         yield
-    except BaseException:
+    except BaseException as exc:
         del session.info[_PENDING]
-        if session.is_active:
+        if session.is_active and not isinstance(exc, DBAPIError):
             _write(session, pending)
         raise
     del session.info[_PENDING]

@@ -223,8 +223,9 @@ class Batch:
     gate: Gate | None = None
     """Set when the batch starts before the transaction that claimed it has committed (it only reads)."""
     written: tuple[_TaskRow, ...] | None = None
-    """A request's first batch: every task of the request as the transaction that planned it writes them, so that
-    a settle in that transaction (`settle_in`) reads nothing back."""
+    """A request's first batch: every task of the request as the transaction that planned it writes them, and the
+    request itself (`planned_request`), so that a settle in that transaction (`settle_in`) reads nothing back."""
+    planned_request: DataRequest | None = None
 
     @property
     def reads_only(self) -> bool:
@@ -340,7 +341,7 @@ class TaskRunner:
         written = tuple(_TaskRow(t.id, t.position, t.operation, t.collection, _RUNNING, 1, None)
                         if t.position < planned.claimed else _TaskRow(t.id, t.position, t.operation, t.collection,
                                                                        _PENDING, 0, None) for t in planned.tasks)
-        return Batch(carried, claims, written=written)
+        return Batch(carried, claims, written=written, planned_request=request)
 
     def _execute(self, batch: Batch) -> Batch | None:
         """Run the batch, then settle it. An atomic batch (`Batch.atomic`) holds one transaction per SQL store,
@@ -558,9 +559,8 @@ class TaskRunner:
                 here: Callable[[Batch], None] | None = None) -> Batch | None:
         """Record what the batch did and move on (module docstring, step 3). `here`: the settle runs in the
         transaction that wrote the request and its tasks (`settle_in`)."""
-        if here is not None and batch.written is not None:
-            every = list(batch.written)
-            request = session.get(DataRequest, batch.carried.request_id)  # held by this session: no statement
+        if here is not None and batch.written is not None and batch.planned_request in session:
+            every, request = list(batch.written), batch.planned_request
         else:
             every = _task_rows(session, batch.carried.request_id, lock=True)
             request = session.get(DataRequest, batch.carried.request_id, with_for_update=True)
