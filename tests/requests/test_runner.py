@@ -306,11 +306,16 @@ def test_a_first_batch_that_only_reads_starts_before_its_claim_commits_and_settl
             assert AuditLog(session).verify(world.cid).ok
 
 
+def _submit_as_ann(world: World, kind: str) -> str:
+    """Submit as Ann, not verified yet; the request's id."""
+    with world.sessions() as session, session.begin():
+        return world.service(session).submit(world.cid, kind=kind, identity_kind="email", identity_value=ANN_EMAIL,
+                                             language="en", actor="t").request.id
+
+
 def _submit_and_verify(world: World, kind: str) -> str:
     """Submit as Ann and verify in a second transaction (where the request is planned); its id."""
-    with world.sessions() as session, session.begin():
-        rid = world.service(session).submit(world.cid, kind=kind, identity_kind="email", identity_value=ANN_EMAIL,
-                                            language="en", actor="t").request.id
+    rid = _submit_as_ann(world, kind)
     with world.sessions() as session, session.begin():
         world.service(session).verify(world.cid, rid, world.last_code(), actor="t")
     return rid
@@ -384,9 +389,7 @@ def test_an_erasure_run_before_its_planning_transaction_commits_keeps_nothing_if
     rollback leaves the shop's data, and Charter's, as they were."""
     monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)
     with shop_world(sessions, keyring, tmp_path, backend="postgresql") as world:
-        with sessions() as session, session.begin():
-            rid = world.service(session).submit(world.cid, kind="erasure", identity_kind="email",
-                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        rid = _submit_as_ann(world, "erasure")
         before = _shop(world)
         other = psycopg.connect(world.shop_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
         other.execute("SET lock_timeout = '200ms'")
@@ -417,9 +420,7 @@ def test_an_erasure_claims_its_changes_before_recording_its_access_pass_and_read
     request back, and the erasures are claimed (and start) before the access pass is recorded."""
     monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)
     with shop_world(sessions, keyring, tmp_path) as world:
-        with sessions() as session, session.begin():
-            rid = world.service(session).submit(world.cid, kind="erasure", identity_kind="email",
-                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        rid = _submit_as_ann(world, "erasure")
         with statements_run(engine) as seen, sessions() as session, session.begin():
             world.service(session).verify(world.cid, rid, world.last_code(), actor="t")
             planning = list(seen)  # this transaction's, before it commits: the worker has written nothing yet
@@ -444,9 +445,7 @@ def test_a_planning_transaction_that_fails_after_its_erasures_started_leaves_the
     after the minute they would wait to hear of a commit), and the shop's data and Charter's stay as they were."""
     monkeypatch.setattr(tasks_module, "INLINE_WAIT", 30.0)
     with shop_world(sessions, keyring, tmp_path, backend="postgresql") as world:
-        with sessions() as session, session.begin():
-            rid = world.service(session).submit(world.cid, kind="erasure", identity_kind="email",
-                                                identity_value=ANN_EMAIL, language="en", actor="t").request.id
+        rid = _submit_as_ann(world, "erasure")
         before = _shop(world)
         with engine.begin() as conn:
             for statement in _REFUSE_RECORDED_READS[engine.dialect.name]:
