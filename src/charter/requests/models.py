@@ -141,6 +141,8 @@ class RequestTask(Base):
 
 TASKS = cast(Table, RequestTask.__table__)
 """The tasks' table, for the runner's Core statements (no ORM unit of work around them)."""
+REQUESTS = cast(Table, DataRequest.__table__)
+"""The requests' table, likewise (a request's completion)."""
 
 
 class HeldItem(Base):

@@ -41,9 +41,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -60,7 +60,7 @@ from charter.datamap.plan import TaskSpec
 from charter.requests.interfaces import FirstClaim, Planned
 from charter.requests.internal import INTERNAL, RUNNER_ACTOR
 from charter.requests.lifecycle import Event, Status, transition
-from charter.requests.models import TASKS, DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
+from charter.requests.models import REQUESTS, TASKS, DataRequest, HeldItem, ManualTask, RequestSettings, RequestTask
 from charter.requests.operations import EXTERNAL, Outcome, TaskContext
 from charter.requests.planning import Operation
 from charter.requests.services import RequestService
@@ -338,9 +338,8 @@ class TaskRunner:
                        for t in planned.tasks[:planned.claimed])
         if any(c.operation is Operation.DISABLE_LOGIN for c in claims):
             carried.login_webhook = self._login_webhook(session, request)
-        written = tuple(_TaskRow(t.id, t.position, t.operation, t.collection, _RUNNING, 1, None)
-                        if t.position < planned.claimed else _TaskRow(t.id, t.position, t.operation, t.collection,
-                                                                       _PENDING, 0, None) for t in planned.tasks)
+        written = tuple(_TaskRow(t.id, t.position, t.operation, t.collection, *(
+            (_RUNNING, 1) if t.position < planned.claimed else (_PENDING, 0)), None) for t in planned.tasks)
         return Batch(carried, claims, written=written, planned_request=request)
 
     def _execute(self, batch: Batch) -> Batch | None:
@@ -587,17 +586,17 @@ class TaskRunner:
             elif not done.crashed:
                 unstarted[task.id] = task.attempts
         settled = owned and done.failure is None and not done.crashed
-        written = {c["_id"]: c["status"] for c in changes}
-        now_are = [t._replace(status=written[t.id], lease_until=None) if t.id in written else
+        recorded = {c["_id"]: c["status"] for c in changes}
+        now_are = [t._replace(status=recorded[t.id], lease_until=None) if t.id in recorded else
                    t._replace(status=_PENDING, lease_until=None, attempts=t.attempts - 1) if t.id in unstarted else t
                    for t in every]
         following: Batch | None = None
-        early = settled and here is not None and not unstarted and _store_task_next(now_are)
-        if early:
+        early = here is not None and settled and not unstarted and _store_task_next(now_are)
+        if early and here is not None:
             # Claimed before the records below are written, so it runs while they are: only tasks in Charter's
             # own records read what this settle records, and they never join a batch of store tasks.
             following = self.advance(session, request, carried=batch.carried, tasks=now_are)
-            if following is not None and here is not None:
+            if following is not None:
                 here(following)
         if changes:
             session.execute(_RECORD, changes)
@@ -776,19 +775,18 @@ def complete_request(session: Session, keyring: Keyring, request: DataRequest, *
         return
     held = [] if known_unheld else held_lines(session, request)
     event = Event.COMPLETE_WITH_HELD_ITEMS if held else Event.COMPLETE
-    _write_now(session, request, status=transition(request.status, event).value, completed_at=utcnow())
+    _mark_completed(session, request, status=transition(request.status, event).value, completed_at=utcnow())
     AuditLog(session).record(request.controller_id, actor=RUNNER_ACTOR, action="request.completed",
                              target=f"request:{request.id}", data={"status": request.status, "held": len(held)})
     RequestService(session, keyring).tell(request, "request_completed", {"held_items": held}, actor=RUNNER_ACTOR)
 
 
-_REQUESTS = cast(Table, DataRequest.__table__)
-_COMPLETED = (update(_REQUESTS).where(_REQUESTS.c.id == bindparam("_id"))
+_COMPLETED = (update(REQUESTS).where(REQUESTS.c.id == bindparam("_id"))
               .values(status=bindparam("status"), completed_at=bindparam("completed_at"),
                       updated_at=bindparam("completed_at")))
 
 
-def _write_now(session: Session, request: DataRequest, *, status: str, completed_at: dt.datetime) -> None:
+def _mark_completed(session: Session, request: DataRequest, *, status: str, completed_at: dt.datetime) -> None:
     """The request completed: one Core UPDATE, and the row held in the session given the new values as loaded.
     (A flush of the changed object costs several times the statement; nothing else of it changes here.)"""
     session.execute(_COMPLETED, {"_id": request.id, "status": status, "completed_at": completed_at})

@@ -33,13 +33,13 @@ HOLD_REASON = "legal_hold"
 """The restriction code a hold on one person's rows sets: kept data is used for nothing but storage and security."""
 
 
-
 _HOLDS = select(LegalHold).where(LegalHold.controller_id == bindparam("cid")).order_by(LegalHold.created_at,
                                                                                        LegalHold.id)
 _HOLDS_IN_FORCE = select(LegalHold).where(
     LegalHold.controller_id == bindparam("cid"), LegalHold.released_at.is_(None),
     LegalHold.expires_at > bindparam("now")).order_by(LegalHold.created_at, LegalHold.id)
 """A controller's legal holds, and those in force at `now` (built once: every erasure asks)."""
+
 
 class LegalHolds:
     def __init__(self, session: Session, keyring: Keyring) -> None:
